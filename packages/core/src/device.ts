@@ -1,0 +1,91 @@
+/**
+ * The VirtioDevice interface: what every device package implements and every transport
+ * drives (spec 2 "Basic Facilities of a Virtio Device"). A device knows nothing of its
+ * transport; a transport knows nothing of device types.
+ */
+import type { DeviceQueue, GuestMemory } from '@virtio/ring';
+
+/** Interrupts a device can raise; the transport maps them to MSI-X, INTx+ISR, MMIO InterruptStatus or CCW indicators. */
+export interface InterruptSink {
+  /** Used buffer notification for queue `queueIndex` (spec 2.3 "Notifications"). */
+  usedBuffer(queueIndex: number): void;
+  /** Configuration change notification. */
+  configChange(): void;
+}
+
+/** What a device receives when the driver sets DRIVER_OK (spec 3.1.1 step 8). */
+export interface ActivateContext {
+  /** The negotiated feature bits (device-specific and reserved), at most 128 bits. */
+  readonly features: bigint;
+  readonly memory: GuestMemory;
+  /** One entry per queue index the device declared; undefined where the driver did not enable it. */
+  readonly queues: readonly (DeviceQueue | undefined)[];
+  readonly interrupt: InterruptSink;
+  /**
+   * The device calls this when the driver broke a ring (a VirtqueueError) or the device
+   * otherwise cannot go on: the transport sets DEVICE_NEEDS_RESET and, after DRIVER_OK,
+   * sends a configuration change notification (spec 2.1.2).
+   */
+  needsReset(reason: Error): void;
+}
+
+/** Services the transport offers a device from the moment it is attached. */
+export interface DeviceHost {
+  /**
+   * The device changed its configuration space: the transport bumps the configuration
+   * generation and, when the driver is live, sends a configuration change notification.
+   */
+  configChanged(): void;
+}
+
+/** A shared memory region a device exposes (spec 2.10 "Shared Memory Regions"). */
+export interface SharedMemoryRegion {
+  /** The region's shmid. */
+  readonly id: number;
+  /** Length in bytes. */
+  readonly size: number;
+}
+
+export interface VirtioDevice {
+  /** The Device ID of spec 5 (e.g. 2 for block). */
+  readonly deviceId: number;
+  /** Feature bits the device offers, device-specific and reserved (VIRTIO_F_VERSION_1 ...). */
+  readonly deviceFeatures: bigint;
+  /** Number of virtqueues the device has. */
+  readonly numQueues: number;
+  /** Maximum size of queue `index` (number of descriptors). */
+  queueMaxSize(index: number): number;
+  /** Size of the device configuration space, in bytes. */
+  readonly configSize: number;
+  /**
+   * Reads `width` bytes (1, 2, 4) of the configuration space at `offset`, little-endian.
+   * Called only with `offset + width <= configSize`.
+   */
+  readConfig(offset: number, width: 1 | 2 | 4): number;
+  /** Writes `width` bytes of the configuration space at `offset`. Read-only fields ignore writes. */
+  writeConfig(offset: number, width: 1 | 2 | 4, value: number): void;
+  /**
+   * Device-specific check of the feature bits the driver accepted, at FEATURES_OK.
+   * Return false to refuse FEATURES_OK (e.g. a feature whose required feature is missing).
+   */
+  validateFeatures?(features: bigint): boolean;
+  /** Called once when the transport is created. */
+  attach?(host: DeviceHost): void;
+  /** DRIVER_OK: queues go live. */
+  activate(ctx: ActivateContext): void;
+  /**
+   * Available buffer notification for queue `queueIndex`. `data` is the
+   * VIRTIO_F_NOTIFICATION_DATA value when that feature was negotiated.
+   */
+  queueNotify(queueIndex: number, data?: number): void;
+  /**
+   * Device reset (status 0 written). After it returns the device must not touch guest
+   * memory or raise interrupts for anything from before the reset; in-flight backend
+   * work completes into nothing.
+   */
+  reset(): void;
+  /** Resets one queue (VIRTIO_F_RING_RESET); the device drops its in-flight chains of that queue. */
+  resetQueue?(queueIndex: number): void;
+  /** Shared memory regions, if the device has any. */
+  readonly sharedMemoryRegions?: readonly SharedMemoryRegion[];
+}

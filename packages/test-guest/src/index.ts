@@ -1,0 +1,2 @@
+// Public exports of @virtio/test-guest.
+export {};
