@@ -1,2 +1,8 @@
 // Public exports of @virtio/core.
-export {};
+export type {
+  VirtioDevice,
+  ActivateContext,
+  InterruptSink,
+  DeviceHost,
+  SharedMemoryRegion,
+} from './device.js';

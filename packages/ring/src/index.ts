@@ -1,1 +1,13 @@
-export const placeholder = 1;
+// Public exports of @virtio/ring.
+export type { GuestMemory } from './memory/guest-memory.js';
+export { GuestMemoryError, VirtqueueError, type VirtqueueErrorCode } from './errors.js';
+export type {
+  Segment,
+  DescriptorChain,
+  RingFeatures,
+  QueueConfig,
+  DeviceQueue,
+  DriverQueue,
+  UsedBuffer,
+  GuestAllocator,
+} from './queue/types.js';
