@@ -1,0 +1,2 @@
+export { CpioWriter } from './writer.js';
+export { readCpio, type CpioEntry } from './reader.js';

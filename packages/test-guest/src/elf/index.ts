@@ -1,0 +1,1 @@
+export { ElfError, readDynamicInfo, readSection, type ElfDynamicInfo } from './elf.js';

@@ -1,0 +1,1 @@
+export { DEFAULT_LIBRARY_DIRS, sharedLibraries } from './ldd.js';
