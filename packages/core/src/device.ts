@@ -84,8 +84,25 @@ export interface VirtioDevice {
    * work completes into nothing.
    */
   reset(): void;
-  /** Resets one queue (VIRTIO_F_RING_RESET); the device drops its in-flight chains of that queue. */
+  /**
+   * Queue `queueIndex` stopped: reset individually (VIRTIO_F_RING_RESET) or disabled by the
+   * driver. The device drops its in-flight chains of that queue; the transport already made
+   * the old DeviceQueue inert, so late pushes into it are dropped.
+   */
   resetQueue?(queueIndex: number): void;
+  /**
+   * A queue the driver enabled after DRIVER_OK (re-enable after a queue reset, spec 2.6.1.2).
+   * The transport also stores it in the activation's `queues[queueIndex]`.
+   */
+  enableQueue?(queueIndex: number, queue: DeviceQueue): void;
+  /**
+   * The driver set SUSPEND (VIRTIO_F_SUSPEND, spec 3.4): stop taking new chains. The transport
+   * presents SUSPEND once every popped chain was pushed. Throwing means "cannot suspend":
+   * the transport sets DEVICE_NEEDS_RESET.
+   */
+  suspend?(): void;
+  /** The driver resumed the device (DRIVER_OK after SUSPEND). Throwing sets DEVICE_NEEDS_RESET. */
+  resume?(): void;
   /** Shared memory regions, if the device has any. */
   readonly sharedMemoryRegions?: readonly SharedMemoryRegion[];
 }

@@ -6,3 +6,6 @@ export type {
   DeviceHost,
   SharedMemoryRegion,
 } from './device.js';
+export * from './constants.js';
+export { FEATURE_WORDS, featureMask, hasFeature, featureWord, withFeatureWord, ringFeatures, isPacked } from './features.js';
+export * from './transport/index.js';
