@@ -38,7 +38,11 @@ export type VirtqueueErrorCode =
   /** A queue size that is not allowed for the layout, or ring addresses that are misaligned. */
   | 'bad-queue-config'
   /** The device pushed a chain it never popped, or twice (a caller bug, reported not thrown out of the device). */
-  | 'bad-used-id';
+  | 'bad-used-id'
+  /** The driver made a head descriptor available again while its chain was still in flight. */
+  | 'head-in-flight'
+  /** The device reported more bytes written than the chain's writable length (a caller bug). */
+  | 'bad-used-len';
 
 /** A malformed virtqueue, detected on the device side (or a device-side misuse). */
 export class VirtqueueError extends Error {
