@@ -1,0 +1,1 @@
+export { detectKvm, type KvmDetection, type KvmKind } from './detect.js';
