@@ -17,52 +17,9 @@ import {
   VIRTIO_F_NOTIFICATION_DATA,
   VIRTIO_F_RING_RESET,
   VIRTIO_F_ADMIN_VQ,
-  type TransportKind,
 } from '@virtio/core';
 import { EchoDevice } from '@virtio/core/testing';
-import { fakeFactory } from './fake-queue.js';
-
-const V1 = featureMask(VIRTIO_F_VERSION_1);
-
-function setup(opts: { features?: bigint; queues?: number; queueMaxSize?: number; transport?: TransportKind; hold?: boolean } = {}) {
-  const device = new EchoDevice({ features: opts.features, queues: opts.queues ?? 2, queueMaxSize: opts.queueMaxSize, hold: opts.hold });
-  const irq = { used: [] as number[], config: 0 };
-  const factory = fakeFactory();
-  const state = new VirtioTransportState(device, {
-    memory: new FlatGuestMemory(new Uint8Array(0x10000)),
-    interrupt: { usedBuffer: (i) => irq.used.push(i), configChange: () => irq.config++ },
-    transport: opts.transport ?? 'mmio',
-    createQueue: factory.create,
-  });
-  return { device, irq, state, factory };
-}
-
-/** ACKNOWLEDGE, DRIVER, features, FEATURES_OK; returns the status read back. */
-function negotiate(state: VirtioTransportState, features: bigint): number {
-  state.writeStatus(ACK);
-  state.writeStatus(ACK | DRIVER);
-  for (let w = 0; w < 4; w++) state.writeDriverFeatureWord(w, Number((features >> BigInt(32 * w)) & 0xffffffffn));
-  state.writeStatus(ACK | DRIVER | FEATURES_OK);
-  return state.status;
-}
-
-function enable(state: VirtioTransportState, index: number, size = 8): void {
-  const q = state.queue(index)!;
-  q.setSize(size);
-  q.setAddress('desc', 0x1000 * (index + 1));
-  q.setAddress('driver', 0x1000 * (index + 1) + 0x400);
-  q.setAddress('device', 0x1000 * (index + 1) + 0x800);
-  state.enableQueue(index);
-}
-
-function live(features = V1, opts: Parameters<typeof setup>[0] = {}) {
-  const s = setup({ ...opts, features });
-  negotiate(s.state, features);
-  enable(s.state, 0);
-  enable(s.state, 1);
-  s.state.writeStatus(ACK | DRIVER | FEATURES_OK | DRIVER_OK);
-  return s;
-}
+import { V1, enable, live, negotiate, setup } from './state-harness.js';
 
 describe('device status', () => {
   it('walks ACKNOWLEDGE, DRIVER, FEATURES_OK, DRIVER_OK and activates the device with the enabled queues', () => {
