@@ -54,3 +54,19 @@ export class VirtqueueError extends Error {
     super(`${code}: ${message}`);
   }
 }
+
+/**
+ * A read or write past the end of a chain's readable (ChainReader) or writable (ChainWriter)
+ * segments. Devices map it to their request error status (the driver sent a short buffer).
+ */
+export class ChainBoundsError extends Error {
+  override readonly name = 'ChainBoundsError';
+  constructor(
+    /** Bytes the access needed. */
+    readonly requested: number,
+    /** Bytes left in the segments. */
+    readonly available: number,
+  ) {
+    super(`chain access of ${requested} bytes with ${available} bytes left`);
+  }
+}

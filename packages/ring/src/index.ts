@@ -1,7 +1,8 @@
 // Public exports of @virtio/ring.
 export type { GuestMemory } from './memory/guest-memory.js';
 export { FlatGuestMemory, RegionGuestMemory, HOST_LITTLE_ENDIAN, type GuestRegion, type GuestBytes } from './memory/index.js';
-export { GuestMemoryError, VirtqueueError, type VirtqueueErrorCode } from './errors.js';
+export { GuestMemoryError, VirtqueueError, ChainBoundsError, type VirtqueueErrorCode } from './errors.js';
+export { ChainReader, ChainWriter } from './chain/index.js';
 export type {
   Segment,
   DescriptorChain,

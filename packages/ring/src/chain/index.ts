@@ -1,0 +1,2 @@
+export { ChainReader } from './reader.js';
+export { ChainWriter } from './writer.js';
