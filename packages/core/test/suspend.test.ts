@@ -8,6 +8,7 @@ import {
   VIRTIO_CONFIG_S_SUSPEND as SUSPEND,
   VIRTIO_CONFIG_S_DEVICE_NEEDS_RESET as NEEDS_RESET,
   VIRTIO_F_SUSPEND,
+  type VirtioDevice,
 } from '@virtio/core';
 import { V1, live, negotiate, setup } from './state-harness.js';
 
@@ -78,7 +79,7 @@ describe('device suspend (VIRTIO_F_SUSPEND)', () => {
 
   it('[basic.dev.16] sets DEVICE_NEEDS_RESET when the device cannot suspend', () => {
     const { state, device, irq } = live(V1 | SUS, { features: SUS });
-    device.suspend = () => {
+    (device as VirtioDevice).suspend = () => {
       throw new Error('busy');
     };
     state.writeStatus(LIVE | SUSPEND);
@@ -88,7 +89,7 @@ describe('device suspend (VIRTIO_F_SUSPEND)', () => {
 
   it('[basic.dev.17] sets DEVICE_NEEDS_RESET when the device cannot resume', () => {
     const { state, device } = suspended();
-    device.resume = () => {
+    (device as VirtioDevice).resume = () => {
       throw new Error('gone');
     };
     state.writeStatus(ACK | DRIVER | FEATURES_OK | SUSPEND | DRIVER_OK);
