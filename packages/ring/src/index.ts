@@ -31,3 +31,4 @@ export {
   type SplitLayout,
   type LegacySplitLayout,
 } from './split/layout.js';
+export * from './packed/index.js';

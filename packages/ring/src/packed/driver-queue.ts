@@ -11,6 +11,7 @@ import {
   DESC_SIZE,
   EVENT_SUPPRESS_ALIGN,
   EVENT_SUPPRESS_SIZE,
+  PACKED_MAX_QUEUE_SIZE,
   VIRTQ_DESC_F_INDIRECT,
   VIRTQ_DESC_F_NEXT,
   VIRTQ_DESC_F_WRITE,
@@ -48,8 +49,8 @@ export interface PackedDriverOptions {
  * Device Event Suppression structure to decide on a notification.
  *
  * Errors: reap() throws {@link VirtqueueError} 'bad-used-id' when the device writes a used
- * descriptor whose buffer id is not in flight; add() throws RangeError for a buffer the
- * device could never accept (no elements, more than maxSegments, an invalid address/length).
+ * descriptor whose buffer id is not in flight; add() throws for a buffer the device could
+ * never accept (see add).
  */
 export class PackedDriverQueue<T = unknown> implements DriverQueue<T> {
   readonly config: QueueConfig;
@@ -90,12 +91,14 @@ export class PackedDriverQueue<T = unknown> implements DriverQueue<T> {
   #interrupts = true;
 
   /**
-   * @throws RangeError for a size outside 1..32768; whatever `allocator.alloc` throws
-   * @throws VirtqueueError 'bad-queue-config' when the allocator ignored the alignment
+   * @throws VirtqueueError 'bad-queue-config' for a size outside 1..32768 or when the allocator
+   *   ignored the alignment; whatever `allocator.alloc` throws when out of memory
    */
   constructor(memory: GuestMemory, allocator: GuestAllocator, opts: PackedDriverOptions) {
     const size = opts.size;
-    if (!Number.isInteger(size) || size < 1 || size > 32768) throw new RangeError(`packed queue size ${size} is not in 1..32768`);
+    if (!Number.isInteger(size) || size < 1 || size > PACKED_MAX_QUEUE_SIZE) {
+      throw new VirtqueueError('bad-queue-config', `packed queue size ${size} is not in 1..${PACKED_MAX_QUEUE_SIZE}`);
+    }
     const descTable = allocator.alloc(descRingBytes(size), DESC_RING_ALIGN);
     const driverArea = allocator.alloc(EVENT_SUPPRESS_SIZE, EVENT_SUPPRESS_ALIGN);
     const deviceArea = allocator.alloc(EVENT_SUPPRESS_SIZE, EVENT_SUPPRESS_ALIGN);
@@ -136,25 +139,33 @@ export class PackedDriverQueue<T = unknown> implements DriverQueue<T> {
   }
 
   /**
-   * Places a buffer: `out` device-readable elements, then `inSegs` device-writable ones. With
-   * VIRTIO_F_INDIRECT_DESC it uses an indirect table when `opts.indirect` is true, or by
-   * default when the buffer has more than one element; without it, always a descriptor list.
+   * Places a buffer: `out` device-readable elements, then `inSegs` device-writable ones, as an
+   * indirect table when `opts.indirect` is true, or by default when VIRTIO_F_INDIRECT_DESC was
+   * negotiated and the buffer has more than one element; otherwise as a VIRTQ_DESC_F_NEXT list.
    * @returns false, changing nothing, when the ring (or the allocator, for a table) has no room
-   * @throws RangeError for no elements, more than maxSegments, or an invalid address or length
+   * @throws RangeError for no elements, more than maxSegments, an invalid address or length, or
+   *   2^32 bytes or more; VirtqueueError 'indirect-not-negotiated' when asked for an indirect
+   *   table without VIRTIO_F_INDIRECT_DESC
    */
   add(out: readonly Segment[], inSegs: readonly Segment[], token: T, opts?: { indirect?: boolean }): boolean {
     const n = out.length + inSegs.length;
     if (n === 0) throw new RangeError('a buffer needs at least one element');
     if (n > this.#maxSegments) throw new RangeError(`${n} elements exceed the ${this.#maxSegments} the device allows`);
+    let bytes = 0;
     let inLength = 0;
     for (let k = 0; k < n; k++) {
       const s = k < out.length ? out[k] : inSegs[k - out.length];
       if (!Number.isSafeInteger(s.addr) || s.addr < 0 || !Number.isInteger(s.len) || s.len < 0 || s.len >= TWO_32) {
-        throw new RangeError(`element ${k} (addr ${s.addr}, len ${s.len}) is not a valid guest buffer`);
+        throw new RangeError(`element ${k} (addr ${s.addr}, len ${s.len}) is not a guest-physical address and u32 length`);
       }
+      bytes += s.len;
       if (k >= out.length) inLength += s.len;
     }
-    const indirect = this.#features.indirectDesc && (opts?.indirect ?? n > 1);
+    if (bytes >= TWO_32) throw new RangeError(`buffer of ${bytes} bytes: a buffer must be shorter than 2^32 bytes`);
+    const indirect = opts?.indirect ?? (this.#features.indirectDesc && n > 1);
+    if (indirect && !this.#features.indirectDesc) {
+      throw new VirtqueueError('indirect-not-negotiated', 'indirect buffer without VIRTIO_F_INDIRECT_DESC');
+    }
     const slots = indirect ? 1 : n;
     if (slots > this.#numFree) return false;
     let table = -1;

@@ -3,9 +3,6 @@ export { PackedDeviceQueue } from './device-queue.js';
 export { PackedDriverQueue, type PackedDriverOptions } from './driver-queue.js';
 export {
   PACKED_MAX_QUEUE_SIZE,
-  VIRTQ_DESC_F_NEXT,
-  VIRTQ_DESC_F_WRITE,
-  VIRTQ_DESC_F_INDIRECT,
   VIRTQ_DESC_F_AVAIL,
   VIRTQ_DESC_F_USED,
   RING_EVENT_FLAGS_ENABLE,

@@ -1,5 +1,6 @@
-import { VirtqueueError } from '../errors.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
+import { PackedDeviceQueue } from '../packed/device-queue.js';
+import { PackedDriverQueue } from '../packed/driver-queue.js';
 import { SplitDeviceQueue } from '../split/device-queue.js';
 import { SplitDriverQueue, type DriverQueueOptions } from '../split/driver-queue.js';
 import type { DeviceQueue, DriverQueue, GuestAllocator, QueueConfig } from './types.js';
@@ -16,7 +17,7 @@ export interface CreateDriverQueueOptions extends DriverQueueOptions {
  * @throws VirtqueueError 'bad-queue-config' / 'address-out-of-range' for a bad configuration.
  */
 export function createDeviceQueue(memory: GuestMemory, config: QueueConfig): DeviceQueue {
-  if (config.packed) throw new VirtqueueError('bad-queue-config', 'packed not available');
+  if (config.packed) return new PackedDeviceQueue(memory, config);
   return new SplitDeviceQueue(memory, config);
 }
 
@@ -30,6 +31,6 @@ export function createDriverQueue<T = unknown>(
   allocator: GuestAllocator,
   opts: CreateDriverQueueOptions,
 ): DriverQueue<T> {
-  if (opts.packed) throw new VirtqueueError('bad-queue-config', 'packed not available');
+  if (opts.packed) return new PackedDriverQueue<T>(memory, allocator, { size: opts.size, packed: true, features: opts.features });
   return new SplitDriverQueue<T>(memory, allocator, opts);
 }
