@@ -1,2 +1,9 @@
 // Public exports of @virtio/ccw.
-export {};
+export * from './protocol/constants.js';
+export * from './protocol/structures.js';
+export { CCW_SIZE, CCW_ADDRESS_LIMIT, readCcw, writeCcw, type Ccw } from './channel/ccw.js';
+export type { ChannelProgramResult, CommandStatus } from './channel/result.js';
+export { MAX_CHANNEL_PROGRAM_LENGTH } from './channel/program.js';
+export { ClassicIndicators, AdapterIndicators } from './device/indicators.js';
+export { CcwTransport, type CcwTransportOptions, type CcwInterruptHandlers } from './device/transport.js';
+export { ChannelSubsystem, type ChannelSubsystemAccess } from './device/channel-subsystem.js';

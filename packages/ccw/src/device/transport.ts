@@ -4,7 +4,7 @@
  * driver's DIAGNOSE 0x500 notifications. Status, features, configuration space and queues
  * live in core's VirtioTransportState, shared with the other transports.
  */
-import type { GuestMemory } from '@virtio/ring';
+import { legacySplitLayout, type GuestMemory, type LegacySplitLayout } from '@virtio/ring';
 import {
   VIRTIO_F_NOTIFICATION_DATA,
   VirtioTransportState,
@@ -59,7 +59,6 @@ import {
   VIRTIO_CCW_REV_MAX,
 } from '../protocol/constants.js';
 import { AdapterIndicators, ClassicIndicators } from './indicators.js';
-import { legacyQueueLayout } from './legacy-layout.js';
 import { commandInRevision, isVirtioCommand } from './revision.js';
 
 /** The interrupts a virtio-ccw device raises; the channel subsystem delivers them to the guest. */
@@ -313,9 +312,14 @@ export class CcwTransport {
     const info = decodeVqInfoBlockLegacy(this.#dv);
     if (info.index >= this.device.numQueues) return 'command-reject';
     if (info.queue === 0n) return this.#deactivateQueue(info.index);
-    const layout = legacyQueueLayout(info.queue, info.size, info.align);
-    if (!layout) return 'command-reject';
-    return this.#configureQueue(info.index, info.size, layout.desc, layout.driver, layout.device);
+    let layout: LegacySplitLayout;
+    try {
+      layout = legacySplitLayout(info.size, info.align);
+    } catch {
+      return 'command-reject'; // a size that is not a power of two, an alignment that is not either
+    }
+    const q = info.queue;
+    return this.#configureQueue(info.index, info.size, q, q + BigInt(layout.availOffset), q + BigInt(layout.usedOffset));
   }
 
   #configureQueue(index: number, size: number, desc: bigint, driver: bigint, device: bigint): CommandStatus {
