@@ -19,3 +19,10 @@ export {
   type FoundStructure,
   type FoundMsix,
 } from './driver/discovery.js';
+export {
+  PciDriverTransport,
+  type PciDriverOptions,
+  type PciQueueSetup,
+  type MsiMessage,
+  type InterruptCause,
+} from './driver/transport.js';

@@ -1,0 +1,152 @@
+// Test rig: core's EchoDevice behind a PciTransport, our PciDriverTransport in front of it,
+// guest memory and an interrupt recorder.
+import {
+  VIRTIO_CONFIG_S_ACKNOWLEDGE,
+  VIRTIO_CONFIG_S_DRIVER,
+  VIRTIO_CONFIG_S_DRIVER_OK,
+  VIRTIO_CONFIG_S_FEATURES_OK,
+  VIRTIO_F_RING_PACKED,
+  hasFeature,
+  ringFeatures,
+  type ActivateContext,
+  type DeviceHost,
+  type DeviceQueue,
+  type VirtioDevice,
+} from '@virtio/core';
+import { EchoDevice, type EchoDeviceOptions } from '@virtio/core/testing';
+import { BumpAllocator, FlatGuestMemory, createDriverQueue, type DriverQueue } from '@virtio/ring';
+import { PciDriverTransport, PciTransport, type PciTransportOptions } from '../src/index.js';
+
+/** A Virtio Device ID with a PCI Device ID (EchoDevice's own 0xff has none: 0x1040 + 0xff > 0x107f). */
+export const TEST_DEVICE_ID = 0x3f;
+
+/** EchoDevice under another Device ID; everything else delegated. */
+export class RenumberedDevice implements VirtioDevice {
+  constructor(
+    readonly inner: VirtioDevice,
+    readonly deviceId: number,
+  ) {}
+  get deviceFeatures(): bigint {
+    return this.inner.deviceFeatures;
+  }
+  get numQueues(): number {
+    return this.inner.numQueues;
+  }
+  get configSize(): number {
+    return this.inner.configSize;
+  }
+  get sharedMemoryRegions() {
+    return this.inner.sharedMemoryRegions;
+  }
+  queueMaxSize(i: number): number {
+    return this.inner.queueMaxSize(i);
+  }
+  readConfig(o: number, w: 1 | 2 | 4): number {
+    return this.inner.readConfig(o, w);
+  }
+  writeConfig(o: number, w: 1 | 2 | 4, v: number): void {
+    this.inner.writeConfig(o, w, v);
+  }
+  attach(host: DeviceHost): void {
+    this.inner.attach?.(host);
+  }
+  activate(ctx: ActivateContext): void {
+    this.inner.activate(ctx);
+  }
+  queueNotify(i: number, data?: number): void {
+    this.inner.queueNotify(i, data);
+  }
+  reset(): void {
+    this.inner.reset();
+  }
+  resetQueue(i: number): void {
+    this.inner.resetQueue?.(i);
+  }
+  enableQueue(i: number, q: DeviceQueue): void {
+    this.inner.enableQueue?.(i, q);
+  }
+}
+
+export interface Msi {
+  vector: number;
+  addressLo: number;
+  addressHi: number;
+  data: number;
+}
+
+export const MEM_SIZE = 1 << 20;
+/** Where test buffers live; rings are allocated above. */
+export const BUF_BASE = 0x1000;
+export const RING_BASE = 0x40000;
+
+export function rig(opts: { echo?: EchoDeviceOptions; pci?: Partial<PciTransportOptions>; device?: VirtioDevice } = {}) {
+  const memory = new FlatGuestMemory(new ArrayBuffer(MEM_SIZE));
+  const echo = new EchoDevice(opts.echo);
+  const msis: Msi[] = [];
+  const intx: boolean[] = [];
+  const device = opts.device ?? new RenumberedDevice(echo, TEST_DEVICE_ID);
+  const pci = new PciTransport(device, {
+    memory,
+    interrupt: {
+      msi: (vector, addressLo, addressHi, data) => msis.push({ vector, addressLo, addressHi, data }),
+      intx: (level) => intx.push(level),
+    },
+    ...opts.pci,
+  });
+  return { memory, echo, pci, msis, intx, device };
+}
+
+/** The MSI message our driver programs for vector v: x86's 0xfee00000 and data = 0x40 + v. */
+export const message = (v: number) => ({ addressLo: 0xfee00000, addressHi: 0, data: 0x40 + v });
+
+export type Rig = ReturnType<typeof rig>;
+
+/**
+ * Runs spec 3.1.1 with our driver: reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK, queues,
+ * DRIVER_OK. With `msix`, vector 0 is the configuration vector and queue i uses vector 1 + i.
+ */
+export function bringUp(r: Rig, opts: { features?: bigint; msix?: boolean; queueSize?: number } = {}) {
+  const driver = new PciDriverTransport(r.pci);
+  driver.reset();
+  driver.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE);
+  driver.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+  const features = driver.deviceFeatures() & (opts.features ?? driver.deviceFeatures());
+  driver.writeDriverFeatures(features);
+  driver.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
+  if (!(driver.status & VIRTIO_CONFIG_S_FEATURES_OK)) throw new Error('FEATURES_OK refused');
+  if (opts.msix) {
+    driver.enableMsix(message);
+    if (!driver.setConfigVector(0)) throw new Error('config vector refused');
+  }
+  const alloc = new BumpAllocator(RING_BASE, MEM_SIZE - RING_BASE);
+  const queues: DriverQueue<number>[] = [];
+  for (let i = 0; i < driver.numQueues; i++) {
+    const size = opts.queueSize ?? driver.queueMaxSize(i);
+    const dq = createDriverQueue<number>(r.memory, alloc, {
+      size,
+      packed: hasFeature(features, VIRTIO_F_RING_PACKED),
+      features: ringFeatures(features),
+    });
+    const { descTable, driverArea, deviceArea } = dq.config;
+    if (!driver.setupQueue(i, { size, descTable, driverArea, deviceArea, vector: opts.msix ? 1 + i : undefined })) {
+      throw new Error(`queue ${i} vector refused`);
+    }
+    queues.push(dq);
+  }
+  driver.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+  return { driver, queues, features };
+}
+
+/** Sends `bytes` through queue `index` and returns what the device echoed and the used length. */
+export function echoThrough(r: Rig, up: ReturnType<typeof bringUp>, index: number, bytes: Uint8Array) {
+  const out = BUF_BASE;
+  const inn = BUF_BASE + 0x8000;
+  r.memory.write(out, bytes);
+  const dq = up.queues[index];
+  if (!dq.add([{ addr: out, len: bytes.length }], [{ addr: inn, len: bytes.length }], 7)) throw new Error('queue full');
+  if (dq.kick()) up.driver.notify(index);
+  const used = dq.reap();
+  const got = new Uint8Array(bytes.length);
+  r.memory.read(inn, got);
+  return { used, got };
+}
