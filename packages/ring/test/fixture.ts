@@ -1,6 +1,6 @@
 // A raw split ring in guest memory, written byte by byte the way an (adversarial) driver
 // would, with the device queue under test attached to it.
-import { FlatGuestMemory, SplitDeviceQueue, type QueueConfig, type RingFeatures } from '../src/index.js';
+import { FlatGuestMemory, SplitDeviceQueue, type GuestMemory, type QueueConfig, type RingFeatures } from '../src/index.js';
 
 export const DESC = 0x1000;
 export const AVAIL = 0x20000;
@@ -63,7 +63,7 @@ export class RawSplitRing {
   }
 }
 
-export function writeDesc(mem: FlatGuestMemory, at: number, addr: number, len: number, flags: number, next: number): void {
+export function writeDesc(mem: GuestMemory, at: number, addr: number, len: number, flags: number, next: number): void {
   mem.writeU64(at, addr);
   mem.writeU32(at + 8, len);
   mem.writeU16(at + 12, flags);
