@@ -11,6 +11,7 @@ import {
   type ActivateContext,
   type DeviceHost,
   type DeviceQueue,
+  type SharedMemoryRegion,
   type VirtioDevice,
 } from '@virtio/core';
 import { EchoDevice, type EchoDeviceOptions } from '@virtio/core/testing';
@@ -25,6 +26,7 @@ export class RenumberedDevice implements VirtioDevice {
   constructor(
     readonly inner: VirtioDevice,
     readonly deviceId: number,
+    readonly sharedMemoryRegions?: readonly SharedMemoryRegion[],
   ) {}
   get deviceFeatures(): bigint {
     return this.inner.deviceFeatures;
@@ -34,9 +36,6 @@ export class RenumberedDevice implements VirtioDevice {
   }
   get configSize(): number {
     return this.inner.configSize;
-  }
-  get sharedMemoryRegions() {
-    return this.inner.sharedMemoryRegions;
   }
   queueMaxSize(i: number): number {
     return this.inner.queueMaxSize(i);
@@ -149,4 +148,42 @@ export function echoThrough(r: Rig, up: ReturnType<typeof bringUp>, index: numbe
   const got = new Uint8Array(bytes.length);
   r.memory.read(inn, got);
   return { used, got };
+}
+
+/** The capability list as the device presents it: offset, capability ID, and a reader. */
+export function capList(pci: PciTransport): { at: number; id: number; cfgType: number }[] {
+  const out: { at: number; id: number; cfgType: number }[] = [];
+  let at = pci.configRead(0x34, 1);
+  while (at !== 0) {
+    out.push({ at, id: pci.configRead(at, 1), cfgType: pci.configRead(at + 3, 1) });
+    at = pci.configRead(at + 1, 1);
+    if (out.length > 64) throw new Error('capability list loops');
+  }
+  return out;
+}
+
+/** The first virtio capability of `cfgType`: its fields as presented. */
+export function virtioCap(pci: PciTransport, cfgType: number) {
+  const c = capList(pci).find((x) => x.id === 0x09 && x.cfgType === cfgType);
+  if (!c) return undefined;
+  const at = c.at;
+  return {
+    at,
+    capLen: pci.configRead(at + 2, 1),
+    bar: pci.configRead(at + 4, 1),
+    id: pci.configRead(at + 5, 1),
+    offset: pci.configRead(at + 8, 4),
+    length: pci.configRead(at + 12, 4),
+    extra: pci.configRead(at + 16, 4),
+    extra2: pci.configRead(at + 20, 4),
+  };
+}
+
+/** Common configuration access through the BAR the device declared. */
+export function commonCfg(pci: PciTransport) {
+  const c = virtioCap(pci, 1)!;
+  return {
+    read: (field: number, width: 1 | 2 | 4) => pci.barRead(c.bar, c.offset + field, width),
+    write: (field: number, width: 1 | 2 | 4, value: number) => pci.barWrite(c.bar, c.offset + field, width, value),
+  };
 }

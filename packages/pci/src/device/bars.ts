@@ -90,8 +90,13 @@ export interface LayoutInput {
   readonly legacySize?: number;
 }
 
-/** Computes the layout; pure. */
+/**
+ * Computes the layout; pure.
+ * @throws RangeError when two shared memory regions have the same id (cap.id must be unique).
+ */
 export function computeLayout(input: LayoutInput): PciLayout {
+  const ids = new Set(input.sharedMemory.map((r) => r.id));
+  if (ids.size !== input.sharedMemory.length) throw new RangeError('shared memory region ids are not unique');
   const bars: PciBar[] = [];
   let legacy: PciRegion | undefined;
   if (input.legacySize !== undefined) {
