@@ -17,12 +17,12 @@ function virtfs(path: string, tag: string, readonly: boolean): string[] {
   return ['-virtfs', `local,path=${p},mount_tag=${tag},security_model=none${readonly ? ',readonly=on' : ''}`];
 }
 
-/** The QEMU arguments of an L1 run. */
-export function rigQemuArgs(kernel: string, initrd: string, ctl: string, writableDirs: readonly string[]): string[] {
+/** The QEMU arguments of an L1 run (interactive: only emergency kernel messages on the shared terminal). */
+export function rigQemuArgs(kernel: string, initrd: string, ctl: string, writableDirs: readonly string[], interactive = false): string[] {
   return [
     ...['-accel', 'tcg', '-cpu', 'max', '-smp', '2', '-m', '4G', '-machine', 'pc'],
     ...['-nographic', '-no-reboot', '-nic', 'none'],
-    ...['-kernel', kernel, '-initrd', initrd, '-append', L1_CMDLINE],
+    ...['-kernel', kernel, '-initrd', initrd, '-append', interactive ? `${L1_CMDLINE} loglevel=1` : L1_CMDLINE],
     ...virtfs('/', 'hostroot', true),
     ...virtfs(ctl, 'ctl', false),
     ...writableDirs.flatMap((d, i) => virtfs(d, `rw${i}`, false)),
@@ -78,7 +78,7 @@ export async function runInRig(argv: readonly string[], opts: RunOptions, reason
     for (const d of writable) if (!existsSync(d)) return fail(`writable directory ${d} does not exist`);
     writeFileSync(join(ctl, 'job.sh'), rigJobScript(argv, resolve(opts.cwd ?? process.cwd()), opts.env ?? {}));
     writeFileSync(join(ctl, 'setup.sh'), rigSetupScript(writable, opts.interactive === true));
-    const run = await launch(rigQemuArgs(l1.kernel, l1.initrd, ctl, writable), opts, started);
+    const run = await launch(rigQemuArgs(l1.kernel, l1.initrd, ctl, writable, opts.interactive), opts, started);
     const read = (name: string): string => (existsSync(join(ctl, name)) ? readFileSync(join(ctl, name), 'utf8') : '');
     const statusText = read('status').trim();
     const base = {
@@ -131,7 +131,9 @@ function launch(args: string[], opts: RunOptions, started: number): Promise<Laun
     let timedOut = false;
     let spawnError: string | undefined;
     child.stdout?.on('data', (b: Buffer) => {
-      console += b.toString('latin1');
+      const chunk = b.toString('latin1');
+      console += chunk;
+      opts.onConsole?.(chunk);
       if (timings.l1InitMs === undefined && console.includes(`${RIG_MARK} init`)) timings.l1InitMs = Date.now() - started;
       if (timings.commandStartMs === undefined && console.includes(`${RIG_MARK} start`)) timings.commandStartMs = Date.now() - started;
     });

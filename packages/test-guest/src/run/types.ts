@@ -16,6 +16,8 @@ export interface RunOptions {
    * since the host root is read-only there and /tmp is a fresh tmpfs). No effect in direct runs.
    */
   readonly writableDirs?: readonly string[];
+  /** Rig only: called with each chunk of L1's serial console as it arrives (non-interactive runs). */
+  readonly onConsole?: (chunk: string) => void;
   /** Cache directory for the rig's L1 images. */
   readonly cacheDir?: string;
 }

@@ -1,0 +1,4 @@
+// `npm run bench`: rig and test-guest boot times (see rig.ts).
+import { runBench } from './rig.js';
+
+await runBench();
