@@ -1,0 +1,29 @@
+// The virtio-vmm command line (run by bin/virtio-vmm.mjs under tsx).
+import { Command } from 'commander';
+import { CliError } from './load-files.js';
+import { runCommand } from './run.js';
+
+const program = new Command('virtio-vmm')
+  .description('The virtio-ts reference VMM: boots a stock x86-64 Linux kernel on KVM')
+  .showHelpAfterError();
+
+program
+  .command('run')
+  .description('boot a Linux bzImage (default: the test guest, to an interactive shell)')
+  .option('--kernel <path>', 'bzImage to boot (default: the cached test guest kernel)')
+  .option('--initrd <path>', 'initramfs to load (default with no --kernel: the test guest initramfs)')
+  .option('--cmdline <text>', 'kernel command line (default: console=ttyS0, or the test guest shell)')
+  .option('--memory <size>', 'guest RAM, e.g. 512M or 2G', '512M')
+  .option('--cpus <n>', 'number of vCPUs', '1')
+  .option('--direct', "use this host's /dev/kvm even where it cannot run a stock kernel (no nested rig)")
+  .action(async (opts) => {
+    process.exitCode = await runCommand(opts);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  process.stderr.write(`virtio-vmm: ${e instanceof CliError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exitCode = 1;
+}
+process.exit(process.exitCode ?? 0);
