@@ -9,3 +9,4 @@ export type {
 export * from './constants.js';
 export { FEATURE_WORDS, featureMask, hasFeature, featureWord, withFeatureWord, ringFeatures, isPacked } from './features.js';
 export * from './transport/index.js';
+export * from './driver/index.js';
