@@ -6,6 +6,7 @@ import {
   selectFeatures,
   resetDevice,
   type DriverDevice,
+  type VirtioDevice,
   VIRTIO_CONFIG_S_ACKNOWLEDGE as ACK,
   VIRTIO_CONFIG_S_DRIVER as DRIVER,
   VIRTIO_CONFIG_S_FEATURES_OK as FEATURES_OK,
@@ -125,7 +126,7 @@ describe('driver initialization over the loopback transport', () => {
 
   it('[basic.drv.17] sets FAILED when the device refuses FEATURES_OK', () => {
     const t = loopback();
-    t.device.validateFeatures = () => false;
+    (t.device as VirtioDevice).validateFeatures = () => false;
     expect(() => init(t)).toThrow(/features-rejected/);
     expect(t.state.status).toBe(ACK | DRIVER | FAILED);
   });
