@@ -84,15 +84,24 @@ export function rig(opts: { echo?: EchoDeviceOptions; pci?: Partial<PciTransport
   const msis: Msi[] = [];
   const intx: boolean[] = [];
   const device = opts.device ?? new RenumberedDevice(echo, TEST_DEVICE_ID);
+  /** Optional observers, called when an interrupt leaves the device (before it is recorded). */
+  const hooks: { onMsi?: (m: Msi) => void; onIntx?: (level: boolean) => void } = {};
   const pci = new PciTransport(device, {
     memory,
     interrupt: {
-      msi: (vector, addressLo, addressHi, data) => msis.push({ vector, addressLo, addressHi, data }),
-      intx: (level) => intx.push(level),
+      msi: (vector, addressLo, addressHi, data) => {
+        const m = { vector, addressLo, addressHi, data };
+        hooks.onMsi?.(m);
+        msis.push(m);
+      },
+      intx: (level) => {
+        hooks.onIntx?.(level);
+        intx.push(level);
+      },
     },
     ...opts.pci,
   });
-  return { memory, echo, pci, msis, intx, device };
+  return { memory, echo, pci, msis, intx, device, hooks };
 }
 
 /** The MSI message our driver programs for vector v: x86's 0xfee00000 and data = 0x40 + v. */
