@@ -41,8 +41,9 @@ const IMMEDIATE_EXIT = offsetOf('kvm_run', 'immediate_exit');
  * KVM_RUN, from any thread: sets kvm_run.immediate_exit = 1 (so a KVM_RUN entered later returns at
  * once), then sends SIGUSR2 to `thread` (a {@link currentThread} value of the vCPU's thread). The
  * vCPU's {@link Vcpu.run} then returns an exit of kind 'interrupted'. Check your own stop flag
- * before calling run() again.
- * @throws KvmError (ESRCH) when the thread no longer exists.
+ * before calling run() again. Only kick a thread that is still alive (before its worker's 'exit'
+ * event) and a vCPU whose kvm_run is still mapped: both are raw addresses, not checked here.
+ * @throws KvmError when pthread_kill fails (ESRCH for a thread that has ended).
  */
 export function kick(thread: bigint, runAddress: bigint): void {
   installKickHandler();

@@ -14,6 +14,8 @@ import { closeFd, ioctlBuffer, mapShared } from './sys.js';
 const IMMEDIATE_EXIT = offsetOf('kvm_run', 'immediate_exit');
 const SCRATCH = Math.max(LAYOUTS.kvm_regs.size, LAYOUTS.kvm_sregs.size, LAYOUTS.kvm_fpu.size, LAYOUTS.kvm_lapic_state.size);
 
+const closedError = (what: string): KvmError => new KvmError(what, 9 /* EBADF */, 'the vCPU is closed (kvm_run unmapped)');
+
 /**
  * A vCPU (KVM_CREATE_VCPU fd) with its kvm_run structure mapped into this thread. Build it in the
  * thread that runs it: the fd may come from another thread (e.g. through workerData) — the vCPU
@@ -52,9 +54,11 @@ export class Vcpu {
    * EINTR (a {@link kick} or other signal) yields kind 'interrupted' and clears immediate_exit.
    * Complete an `in` / MMIO read through `exit.io.complete` / `exit.mmio.complete` before the
    * next run().
-   * @throws KvmError for any other KVM_RUN failure (e.g. EFAULT, ENOEXEC for an invalid state).
+   * @throws KvmError for any other KVM_RUN failure (e.g. EFAULT, ENOEXEC for an invalid state),
+   *   and EBADF after close().
    */
   run(): VcpuExit {
+    if (this.#closed) throw closedError('KVM_RUN');
     if (libc.ioctlValue(this.fd, IOCTL.RUN, 0) < 0) {
       const errno = libc.errno();
       if (errno !== libc.EINTR && errno !== libc.EAGAIN) throw new KvmError('KVM_RUN', errno);
@@ -66,15 +70,18 @@ export class Vcpu {
 
   /** kvm_run.immediate_exit: when set, KVM_RUN returns EINTR at once. */
   get immediateExit(): boolean {
+    if (this.#closed) throw closedError('kvm_run.immediate_exit');
     return Atomics.load(this.kvmRun, IMMEDIATE_EXIT) !== 0;
   }
 
   set immediateExit(value: boolean) {
+    if (this.#closed) throw closedError('kvm_run.immediate_exit');
     Atomics.store(this.kvmRun, IMMEDIATE_EXIT, value ? 1 : 0);
   }
 
   /** Stops this vCPU's KVM_RUN running on `thread` (its {@link currentThread}); see {@link kick}. */
   kick(thread: bigint): void {
+    if (this.#closed) throw closedError('kick');
     kick(thread, this.runAddress);
   }
 

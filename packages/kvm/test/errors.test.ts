@@ -85,3 +85,14 @@ describeKvm('ioctl failures', () => {
     expect(guest.vcpu.getMsrs([0xdead_0000])).toEqual([]);
   });
 });
+
+describeKvm('closed vCPU', () => {
+  it('refuses run(), immediateExit and kick() after close() instead of touching unmapped kvm_run', () => {
+    guest = realModeGuest(asm.hlt);
+    const vcpu = guest.vm.vcpu(1);
+    vcpu.close(true);
+    expect(thrown(() => vcpu.run())).toMatchObject({ ioctl: 'KVM_RUN', code: 'EBADF' });
+    expect(thrown(() => vcpu.immediateExit)).toMatchObject({ code: 'EBADF' });
+    expect(thrown(() => vcpu.kick(0n))).toMatchObject({ ioctl: 'kick', code: 'EBADF' });
+  });
+});
