@@ -7,3 +7,7 @@ export { MAX_CHANNEL_PROGRAM_LENGTH } from './channel/program.js';
 export { ClassicIndicators, AdapterIndicators } from './device/indicators.js';
 export { CcwTransport, type CcwTransportOptions, type CcwInterruptHandlers } from './device/transport.js';
 export { ChannelSubsystem, type ChannelSubsystemAccess } from './device/channel-subsystem.js';
+export { CcwDriverTransport, type CcwDriverOptions } from './driver/transport.js';
+export { CcwDriverError, type CcwDriverErrorCode } from './driver/errors.js';
+export { DRIVER_INDICATOR_QUEUES } from './driver/indicators.js';
+export { legacyRingAllocator } from './driver/legacy-allocator.js';
