@@ -10,3 +10,4 @@ export type { CpuidEntry, KvmDtable, KvmFpu, KvmRegs, KvmSegment, KvmSregs, MsrE
 export { GUEST_RAM_CHUNK, GuestRam, allocateGuestRam } from './memory.js';
 export { EventFd, Poller, poll, type EventFdOptions } from './eventfd.js';
 export { KICK_SIGNAL, currentThread, installKickHandler, kick } from './signals.js';
+export { describeKvmBackend, kvmBackend, type KvmBackend } from './backend.js';

@@ -61,7 +61,7 @@ export class Vcpu {
     if (this.#closed) throw closedError('KVM_RUN');
     if (libc.ioctlValue(this.fd, IOCTL.RUN, 0) < 0) {
       const errno = libc.errno();
-      if (errno !== libc.EINTR && errno !== libc.EAGAIN) throw new KvmError('KVM_RUN', errno);
+      if (errno !== libc.EINTR) throw new KvmError('KVM_RUN', errno);
       Atomics.store(this.kvmRun, IMMEDIATE_EXIT, 0);
       return this.exit.interrupted();
     }
