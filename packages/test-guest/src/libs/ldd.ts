@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { readDynamicInfo } from '../elf/elf.js';
 
 /** The dynamic loader's default search directories on Debian x86-64 (after RUNPATH). */
@@ -26,6 +26,8 @@ export function sharedLibraries(program: string, searchDirs: readonly string[] =
     if (info.interpreter && !result.includes(info.interpreter)) {
       if (!existsSync(info.interpreter)) throw new Error(`${file}: interpreter ${info.interpreter} not found`);
       result.push(info.interpreter);
+      // The loaded interpreter satisfies a DT_NEEDED of its soname (libc needs ld-linux).
+      found.set(basename(info.interpreter), info.interpreter);
     }
     const origin = dirname(file);
     const dirs = [...info.runpath.map((d) => d.replace(/\$\{?ORIGIN\}?/g, origin)), ...searchDirs];
