@@ -170,7 +170,7 @@ export class SplitDeviceQueue implements DeviceQueue {
 
   /**
    * Follows an indirect descriptor: copies its table, then walks it (spec 2.7.5.3). The
-   * VIRTQ_DESC_F_WRITE flag of the descriptor referring to the table is ignored. `count`
+   * VIRTQ_DESC_F_WRITE flag of the descriptor referring to the table is ignored. `walked`
    * descriptors were walked before the table; the table's entries count toward the same budget.
    */
   #walkIndirect(
@@ -179,15 +179,18 @@ export class SplitDeviceQueue implements DeviceQueue {
     hi: number,
     len: number,
     flags: number,
-    count: number,
+    walked: number,
     readable: Segment[],
     writable: Segment[],
   ): void {
+    let count = walked;
     if (!this.#features.indirectDesc) throw new VirtqueueError('indirect-not-negotiated', `chain ${head}`);
     if ((flags & VIRTQ_DESC_F_NEXT) !== 0) throw new VirtqueueError('indirect-with-next', `chain ${head}`);
     if (len === 0 || len % DESC_SIZE !== 0) throw new VirtqueueError('bad-indirect-length', `indirect table of ${len} bytes in chain ${head}`);
     const n = len / DESC_SIZE;
-    if (count - 1 + n > this.size) {
+    // The table's entries take the place of the descriptor pointing to it.
+    count--;
+    if (count + n > this.size) {
       throw new VirtqueueError('chain-too-long', `indirect table of ${n} descriptors in chain ${head} exceeds the queue size ${this.size}`);
     }
     this.#checkBuffer(addr, hi, len);
