@@ -5,10 +5,10 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import * as abi from '../src/abi.js';
-import * as libc from '../src/libc.js';
-import { KICK_SIGNAL } from '../src/signals.js';
-import { LAYOUTS } from '../src/structs.js';
+import * as abi from '../src/abi/numbers.js';
+import * as libc from '../src/sys/libc.js';
+import { KICK_SIGNAL } from '../src/vcpu/kick.js';
+import { LAYOUTS } from '../src/abi/structs.js';
 
 const { Cap, ExitReason, IOCTL, MemFlags, MpState, SystemEvent } = abi;
 

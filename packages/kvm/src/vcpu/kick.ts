@@ -2,10 +2,10 @@
 // A JS signal callback cannot run while the thread is inside KVM_RUN, and SIG_IGN does not
 // interrupt the ioctl; a do-nothing C function (libc's getpid) as handler, installed without
 // SA_RESTART, makes KVM_RUN return EINTR (kvm-from-node.md, "Stopping a vCPU").
-import { KvmError } from './errors.js';
-import * as libc from './libc.js';
-import { offsetOf, setU64, SIZES } from './structs.js';
-import { check } from './sys.js';
+import { KvmError } from '../sys/errors.js';
+import * as libc from '../sys/libc.js';
+import { offsetOf, setU64, SIZES } from '../abi/structs.js';
+import { check } from '../sys/calls.js';
 
 /** The signal {@link kick} sends (SIGUSR2). Do not install a JS listener for it. */
 export const KICK_SIGNAL = 12;

@@ -1,15 +1,15 @@
 // One virtual CPU: its fd, its kvm_run mapping, the run loop primitive and register access.
-import { IOCTL, MpState } from './abi.js';
-import { KvmError } from './errors.js';
+import { IOCTL, MpState } from '../abi/numbers.js';
+import { KvmError } from '../sys/errors.js';
 import { VcpuExit } from './exit.js';
-import * as libc from './libc.js';
+import * as libc from '../sys/libc.js';
 import {
   decodeFpu, decodeMsrs, decodeRegs, decodeSregs, encodeCpuid, encodeFpu, encodeMsrs, encodeRegs, encodeSregs,
   type CpuidEntry, type KvmFpu, type KvmRegs, type KvmSregs, type MsrEntry,
 } from './registers.js';
-import { kick } from './signals.js';
-import { LAYOUTS, offsetOf } from './structs.js';
-import { closeFd, ioctlBuffer, mapShared } from './sys.js';
+import { kick } from './kick.js';
+import { LAYOUTS, offsetOf } from '../abi/structs.js';
+import { closeFd, ioctlBuffer, mapShared } from '../sys/calls.js';
 
 const IMMEDIATE_EXIT = offsetOf('kvm_run', 'immediate_exit');
 const SCRATCH = Math.max(LAYOUTS.kvm_regs.size, LAYOUTS.kvm_sregs.size, LAYOUTS.kvm_fpu.size, LAYOUTS.kvm_lapic_state.size);

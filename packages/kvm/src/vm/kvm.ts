@@ -1,8 +1,8 @@
 // The KVM system fd (/dev/kvm): API version, capabilities, supported CPUID, VM creation.
-import { Cap, IOCTL, KVM_API_VERSION, REQUIRED_CAPS } from './abi.js';
-import { KvmError } from './errors.js';
-import { decodeCpuid, encodeCpuid, type CpuidEntry } from './registers.js';
-import { closeFd, ioctlBuffer, ioctlValue, openRw } from './sys.js';
+import { Cap, IOCTL, KVM_API_VERSION, REQUIRED_CAPS } from '../abi/numbers.js';
+import { KvmError } from '../sys/errors.js';
+import { decodeCpuid, encodeCpuid, type CpuidEntry } from '../vcpu/registers.js';
+import { closeFd, ioctlBuffer, ioctlValue, openRw } from '../sys/calls.js';
 import { Vm } from './vm.js';
 
 const E2BIG = 7;

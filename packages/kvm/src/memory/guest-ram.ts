@@ -1,7 +1,7 @@
 // Guest RAM: anonymous shared memory (memfd) mapped into this process, viewable from any thread.
-import { KvmError } from './errors.js';
-import * as libc from './libc.js';
-import { check, closeFd, mapShared } from './sys.js';
+import { KvmError } from '../sys/errors.js';
+import * as libc from '../sys/libc.js';
+import { check, closeFd, mapShared } from '../sys/calls.js';
 
 /** Largest span one ArrayBuffer view of guest RAM covers, in bytes (koffi.view aborts beyond 4 GiB). */
 export const GUEST_RAM_CHUNK = 2 ** 32;

@@ -1,6 +1,6 @@
 // A reusable, allocation-free decoding of kvm_run after KVM_RUN returns.
-import { ExitReason } from './abi.js';
-import { offsetOf } from './structs.js';
+import { ExitReason } from '../abi/numbers.js';
+import { offsetOf } from '../abi/structs.js';
 
 /** What a vCPU exit asks of userspace. 'interrupted': KVM_RUN returned EINTR (kick or signal). */
 export type ExitKind =

@@ -1,8 +1,8 @@
 // eventfd(2) counters for ioeventfd / irqfd, and poll(2) over several of them.
 import { KvmError } from './errors.js';
 import * as libc from './libc.js';
-import { LAYOUTS, offsetOf } from './structs.js';
-import { check, closeFd } from './sys.js';
+import { LAYOUTS, offsetOf } from '../abi/structs.js';
+import { check, closeFd } from './calls.js';
 
 const EFD_SEMAPHORE = 1;
 const EFD_NONBLOCK = 0o4000;

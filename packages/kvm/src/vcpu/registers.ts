@@ -1,5 +1,5 @@
 // x86-64 register state as KVM exchanges it (kvm_regs, kvm_sregs, kvm_fpu, MSRs, CPUID, LAPIC).
-import { offsetOf, getU64, setU64, LAYOUTS } from './structs.js';
+import { offsetOf, getU64, setU64, LAYOUTS } from '../abi/structs.js';
 
 /** General-purpose registers (struct kvm_regs). Values are 64-bit, as bigint. */
 export interface KvmRegs {

@@ -2,10 +2,10 @@
 import {
   IOCTL, IOEVENTFD_FLAG_DATAMATCH, IOEVENTFD_FLAG_DEASSIGN, IOEVENTFD_FLAG_PIO, IRQ_ROUTING_IRQCHIP, IRQ_ROUTING_MSI,
   IRQFD_FLAG_DEASSIGN, IRQFD_FLAG_RESAMPLE,
-} from './abi.js';
-import { LAYOUTS, offsetOf, setU64 } from './structs.js';
-import { closeFd, ioctlBuffer, ioctlValue } from './sys.js';
-import { Vcpu } from './vcpu.js';
+} from '../abi/numbers.js';
+import { LAYOUTS, offsetOf, setU64 } from '../abi/structs.js';
+import { closeFd, ioctlBuffer, ioctlValue } from '../sys/calls.js';
+import { Vcpu } from '../vcpu/vcpu.js';
 
 /** A guest-physical range backed by host memory (struct kvm_userspace_memory_region). */
 export interface MemoryRegion {
