@@ -30,6 +30,8 @@ describe('GuestRam', () => {
       ram.bytes(GUEST_RAM_CHUNK + 0x1000, 1)[0] = 0x7e;
       expect(new Uint8Array(ram.views()[1])[0x1000]).toBe(0x7e);
       expect(() => ram.bytes(GUEST_RAM_CHUNK - 1, 2)).toThrow(RangeError);
+      expect(ram.bytes(GUEST_RAM_CHUNK - 16).byteLength).toBe(16);
+      expect(ram.bytes(GUEST_RAM_CHUNK + 0x1000).byteLength).toBe(0x1000);
     } finally {
       ram.close();
     }

@@ -73,10 +73,11 @@ export class GuestRam {
   }
 
   /**
-   * A Uint8Array over `length` bytes at byte `offset` into this RAM.
+   * A Uint8Array over `length` bytes at byte `offset` into this RAM; `length` defaults to the
+   * rest of the RAM or of the 4 GiB chunk holding `offset`, whichever ends first.
    * @throws RangeError when the range leaves the RAM or crosses a 4 GiB chunk boundary.
    */
-  bytes(offset = 0, length = Math.min(this.size, GUEST_RAM_CHUNK) - offset): Uint8Array {
+  bytes(offset = 0, length = Math.min(this.size, (Math.floor(offset / GUEST_RAM_CHUNK) + 1) * GUEST_RAM_CHUNK) - offset): Uint8Array {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.size) {
       throw new RangeError(`GuestRam.bytes: [${offset}, +${length}) is outside ${this.size} bytes`);
     }
