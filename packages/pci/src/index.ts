@@ -26,3 +26,4 @@ export {
   type MsiMessage,
   type InterruptCause,
 } from './driver/transport.js';
+export { pciCfgWindow } from './driver/cfg-window.js';

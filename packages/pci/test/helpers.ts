@@ -10,13 +10,12 @@ import {
   ringFeatures,
   type ActivateContext,
   type DeviceHost,
-  type DeviceQueue,
   type SharedMemoryRegion,
   type VirtioDevice,
 } from '@virtio/core';
 import { EchoDevice, type EchoDeviceOptions } from '@virtio/core/testing';
-import { BumpAllocator, FlatGuestMemory, createDriverQueue, type DriverQueue } from '@virtio/ring';
-import { PciDriverTransport, PciTransport, type PciTransportOptions } from '../src/index.js';
+import { BumpAllocator, FlatGuestMemory, createDriverQueue, type DeviceQueue, type DriverQueue } from '@virtio/ring';
+import { PciDriverTransport, PciTransport, type PciFunctionAccess, type PciTransportOptions } from '../src/index.js';
 
 /** A Virtio Device ID with a PCI Device ID (EchoDevice's own 0xff has none: 0x1040 + 0xff > 0x107f). */
 export const TEST_DEVICE_ID = 0x3f;
@@ -113,8 +112,11 @@ export type Rig = ReturnType<typeof rig>;
  * Runs spec 3.1.1 with our driver: reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK, queues,
  * DRIVER_OK. With `msix`, vector 0 is the configuration vector and queue i uses vector 1 + i.
  */
-export function bringUp(r: Rig, opts: { features?: bigint; msix?: boolean; queueSize?: number } = {}) {
-  const driver = new PciDriverTransport(r.pci);
+export function bringUp(
+  r: Rig,
+  opts: { features?: bigint; msix?: boolean; queueSize?: number; access?: PciFunctionAccess } = {},
+) {
+  const driver = new PciDriverTransport(opts.access ?? r.pci);
   driver.reset();
   driver.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE);
   driver.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
@@ -194,5 +196,64 @@ export function commonCfg(pci: PciTransport) {
   return {
     read: (field: number, width: 1 | 2 | 4) => pci.barRead(c.bar, c.offset + field, width),
     write: (field: number, width: 1 | 2 | 4, value: number) => pci.barWrite(c.bar, c.offset + field, width, value),
+  };
+}
+
+export interface Access {
+  kind: 'cfgR' | 'cfgW' | 'barR' | 'barW';
+  bar: number;
+  offset: number;
+  width: number;
+  value: number;
+}
+
+/**
+ * A PciFunctionAccess in front of `inner` that records every access and can replace values
+ * the driver reads (`patchRead` returns undefined to pass the device's value through).
+ */
+export function recorder(
+  inner: PciFunctionAccess,
+  patchRead?: (a: { kind: 'cfgR' | 'barR'; bar: number; offset: number; width: number }, value: number) => number | undefined,
+) {
+  const log: Access[] = [];
+  const access: PciFunctionAccess = {
+    configRead(offset, width) {
+      const v = inner.configRead(offset, width);
+      const value = patchRead?.({ kind: 'cfgR', bar: -1, offset, width }, v) ?? v;
+      log.push({ kind: 'cfgR', bar: -1, offset, width, value });
+      return value;
+    },
+    configWrite(offset, width, value) {
+      log.push({ kind: 'cfgW', bar: -1, offset, width, value });
+      inner.configWrite(offset, width, value);
+    },
+    barRead(bar, offset, width) {
+      const v = inner.barRead(bar, offset, width);
+      const value = patchRead?.({ kind: 'barR', bar, offset, width }, v) ?? v;
+      log.push({ kind: 'barR', bar, offset, width, value });
+      return value;
+    },
+    barWrite(bar, offset, width, value) {
+      log.push({ kind: 'barW', bar, offset, width, value });
+      inner.barWrite(bar, offset, width, value);
+    },
+  };
+  return { access, log };
+}
+
+/** A PciFunctionAccess whose configuration space reads come from a patched copy of `pci`'s. */
+export function patchedConfig(pci: PciTransport, patch: (bytes: Uint8Array) => void): PciFunctionAccess {
+  const bytes = new Uint8Array(256);
+  for (let i = 0; i < 256; i++) bytes[i] = pci.configRead(i, 1);
+  patch(bytes);
+  return {
+    configRead(offset, width) {
+      let v = 0;
+      for (let i = 0; i < width; i++) v |= bytes[offset + i] << (8 * i);
+      return v >>> 0;
+    },
+    configWrite: (o, w, v) => pci.configWrite(o, w, v),
+    barRead: (b, o, w) => pci.barRead(b, o, w),
+    barWrite: (b, o, w, v) => pci.barWrite(b, o, w, v),
   };
 }
