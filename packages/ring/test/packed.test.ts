@@ -352,6 +352,24 @@ describe('packed ring: device requirements', () => {
     expect(driver.reap()).toEqual({ token: 1, len: 0 });
   });
 
+  it('ignores VIRTQ_DESC_F_WRITE on an indirect descriptor, and NEXT and ids inside the table', () => {
+    const r = new RawRing(4, { indirectDesc: true });
+    r.entry(0x8000, 0x4000, 16, 9, NEXT);
+    r.entry(0x8010, 0x4100, 32, 9, NEXT | WRITE);
+    r.desc(0, 0x8000, 32, 2, INDIRECT | WRITE);
+    const c = r.device().pop()!;
+    expect(c.id).toBe(2);
+    expect(c.readable).toEqual([{ addr: 0x4000, len: 16 }]);
+    expect(c.writable).toEqual([{ addr: 0x4100, len: 32 }]);
+  });
+
+  it('takes the buffer id from the last descriptor of a list', () => {
+    const r = new RawRing(4);
+    r.desc(1, 0x4100, 16, 3, WRITE);
+    r.desc(0, 0x4000, 16, 1, NEXT);
+    expect(r.device().pop()!.id).toBe(3);
+  });
+
   it('[packed.dev.4] limits a list to the queue size', () => {
     const r = new RawRing(3);
     for (let i = 0; i < 3; i++) r.desc(i, 0x4000, 16, 0, NEXT);
