@@ -1,0 +1,58 @@
+// End-to-end: real KVM, directly on a host with hardware virtualization or inside the nested
+// rig here. One file so the runs are sequential; each is bounded by a generous timeout.
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { probedDevices } from '../src/guest/vmmtest.js';
+import { qemuProbe } from '../src/qemu/probe.js';
+import { kvmRunMode, runWhereKvmWorks } from '../src/run/where.js';
+
+const where = kvmRunMode();
+const pkg = fileURLToPath(new URL('..', import.meta.url));
+const MINUTES = 60_000;
+
+describe.skipIf(where.mode === 'skipped')(`real KVM (${where.mode}: ${where.reason})`, () => {
+  it('runs node -e and a koffi script that opens /dev/kvm and creates a VM, with output and status', async () => {
+    const r = await runWhereKvmWorks(['sh', '-c', 'node -e "console.log(process.version)" && node test/fixtures/kvm-create-vm.mjs'], {
+      cwd: pkg,
+      timeoutMs: 5 * MINUTES,
+    });
+    expect(r.infraFailure).toBeUndefined();
+    expect(r.mode).toBe(where.mode);
+    const [version, kvm] = r.stdout.trim().split('\n');
+    expect(version).toBe(process.version);
+    expect(JSON.parse(kvm)).toMatchObject({ api: 12 });
+    expect(JSON.parse(kvm).vm).toBeGreaterThanOrEqual(0);
+    expect(r.status).toBe(0);
+  }, 5 * MINUTES);
+
+  it('carries a failing command\'s non-zero status, stdout and stderr back to the host', async () => {
+    const r = await runWhereKvmWorks(['sh', '-c', 'echo to-stdout; echo to-stderr >&2; exit 7'], { timeoutMs: 5 * MINUTES });
+    expect(r).toMatchObject({ status: 7, stdout: 'to-stdout\n', stderr: 'to-stderr\n', timedOut: false });
+    expect(r.infraFailure).toBeUndefined();
+  }, 5 * MINUTES);
+
+  it('kills a hanging command at the timeout and reports it as such', async () => {
+    const r = await runWhereKvmWorks(['sleep', '1000'], { timeoutMs: 40_000 });
+    expect(r.timedOut).toBe(true);
+    expect(r.status).toBeNull();
+    expect(r.infraFailure).toMatch(/^timed out after 40 s/);
+    if (where.mode === 'rig') expect(r.infraFailure).toMatch(/the command was still running/);
+  }, 2 * MINUTES);
+
+  it('boots the test guest under QEMU+KVM: probe lists virtio blk, net, console and rng bound to their drivers', async () => {
+    const { run, report } = await qemuProbe({ checks: ['boot', 'probe', 'nosuch'], timeoutMs: 5 * MINUTES });
+    expect(run.infraFailure).toBeUndefined();
+    expect(run.status).toBe(0);
+    const byId = new Map(probedDevices(report).map((d) => [d.device, d]));
+    expect(byId.get(1)).toMatchObject({ driver: 'virtio_net', vendor: 0x1af4, status: 15 });
+    expect(byId.get(2)).toMatchObject({ driver: 'virtio_blk', status: 15 });
+    expect(byId.get(3)).toMatchObject({ driver: 'virtio_console', status: 15 });
+    expect(byId.get(4)).toMatchObject({ driver: 'virtio_rng', status: 15 });
+    for (const d of byId.values()) expect(d.features).toContain(32); // VIRTIO_F_VERSION_1
+    expect(report.results.find((r) => r.check === 'modules')?.ok).toBe(true);
+    expect(report.results.find((r) => r.check === 'boot')?.ok).toBe(true);
+    // An unknown check fails and so fails the run's verdict, while the others still ran.
+    expect(report.results.find((r) => r.check === 'nosuch')).toMatchObject({ ok: false, error: 'unknown check' });
+    expect(report).toMatchObject({ done: true, ok: false });
+  }, 5 * MINUTES);
+});
