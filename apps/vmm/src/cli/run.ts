@@ -66,7 +66,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   cmdline ??= 'console=ttyS0';
 
   const kvm = detectKvm();
-  if (kvm.kind !== 'hardware' && !opts.direct) {
+  if (kvm.kind === 'pvm' && !opts.direct) {
     log(`${kvm.reason}; re-running inside the nested KVM rig`);
     const argv = [process.execPath, BIN, 'run', '--direct', '--kernel', kernelPath, '--cmdline', cmdline, '--memory', opts.memory, '--cpus', String(cpus)];
     if (initrdPath !== undefined) argv.push('--initrd', initrdPath);

@@ -169,7 +169,7 @@ export class Machine {
   }
 
   #startWorker(data: VcpuWorkerData, channel: Channel): VcpuThread {
-    const worker = new Worker(new URL('../vcpu/worker.ts', import.meta.url), { workerData: data });
+    const worker = new Worker(new URL('../vcpu/worker-entry.mjs', import.meta.url), { workerData: data });
     let exited!: () => void;
     const t: VcpuThread = { worker, channel, exited: new Promise<void>((r) => (exited = r)) };
     worker.on('message', (m: VcpuMessage) => {
