@@ -4,13 +4,7 @@
  * undefined offsets, wrong widths and writes to read-only registers are ignored (reads of
  * them return 0) and counted, never thrown.
  */
-import {
-  hasFeature,
-  VirtioTransportState,
-  VIRTIO_F_NOTIFICATION_DATA,
-  type TransportCounters,
-  type VirtioDevice,
-} from '@virtio/core';
+import { VirtioTransportState, type TransportCounters, type VirtioDevice } from '@virtio/core';
 import type { GuestMemory } from '@virtio/ring';
 import { legacyQueueAddresses } from './legacy-queue.js';
 import {
@@ -191,7 +185,7 @@ export class MmioTransport {
         else s.disableQueue(this.#queueSel);
         return;
       case MmioReg.QueueNotify:
-        if (hasFeature(s.negotiatedFeatures, VIRTIO_F_NOTIFICATION_DATA)) s.notify(v & 0xffff, v);
+        if (s.notificationData) s.notify(v & 0xffff, v);
         else s.notify(v);
         return;
       case MmioReg.InterruptACK:

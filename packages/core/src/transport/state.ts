@@ -92,6 +92,8 @@ export class VirtioTransportState {
   #activation: Activation | undefined;
   #suspending = false;
   #pendingConfigChange = false;
+  /** VIRTIO_F_NOTIFICATION_DATA negotiated (cached off the BigInt for the notify path). */
+  #notificationData = false;
 
   constructor(device: VirtioDevice, opts: TransportStateOptions) {
     this.device = device;
@@ -180,7 +182,7 @@ export class VirtioTransportState {
     }
     this.#status = 0;
     this.#driverFeatures = 0n;
-    this.#negotiated = 0n;
+    this.#setNegotiated(0n);
     this.#suspending = false;
     this.#pendingConfigChange = false;
     this.lastError = undefined;
@@ -243,8 +245,18 @@ export class VirtioTransportState {
       this.counters.featuresRejected++;
       return;
     }
-    this.#negotiated = f;
+    this.#setNegotiated(f);
     this.#status |= VIRTIO_CONFIG_S_FEATURES_OK;
+  }
+
+  #setNegotiated(features: bigint): void {
+    this.#negotiated = features;
+    this.#notificationData = hasFeature(features, VIRTIO_F_NOTIFICATION_DATA);
+  }
+
+  /** Whether VIRTIO_F_NOTIFICATION_DATA was negotiated: notifications then carry next_off/next_wrap. */
+  get notificationData(): boolean {
+    return this.#notificationData;
   }
 
   #deviceAccepts(features: bigint): boolean {
@@ -268,7 +280,7 @@ export class VirtioTransportState {
       this.counters.ignoredWrites++;
       return;
     }
-    if (legacyDriver) this.#negotiated = this.#driverFeatures & this.device.deviceFeatures & this.#allowed;
+    if (legacyDriver) this.#setNegotiated(this.#driverFeatures & this.device.deviceFeatures & this.#allowed);
     this.#status |= VIRTIO_CONFIG_S_DRIVER_OK;
     const n = this.numQueues;
     const act: Activation = {
@@ -401,7 +413,7 @@ export class VirtioTransportState {
       return;
     }
     try {
-      if (hasFeature(this.#negotiated, VIRTIO_F_NOTIFICATION_DATA)) this.device.queueNotify(index, data);
+      if (this.#notificationData) this.device.queueNotify(index, data);
       else this.device.queueNotify(index);
     } catch (err) {
       this.#needsReset(act, asError(err));
