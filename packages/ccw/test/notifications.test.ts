@@ -119,6 +119,11 @@ describe('two-stage indicators (spec 4.3.3.1.2)', () => {
   });
 });
 
+function expose(f: Fixture, queue: ReturnType<typeof bringUp>, token: number): void {
+  queue.add([{ addr: f.guest.data([token]), len: 1 }], [{ addr: f.guest.alloc(1), len: 1 }], token);
+  queue.kick();
+}
+
 describe('guest->host notification (spec 4.3.3.2)', () => {
   function css(): { f: Fixture; cs: ChannelSubsystem; schid: number; queue: ReturnType<typeof bringUp> } {
     const f = fixture();
@@ -127,11 +132,6 @@ describe('guest->host notification (spec 4.3.3.2)', () => {
     cs.attach(schid, f.transport);
     const queue = bringUp(f);
     return { f, cs, schid, queue };
-  }
-
-  function expose(f: Fixture, queue: ReturnType<typeof bringUp>, token: number): void {
-    queue.add([{ addr: f.guest.data([token]), len: 1 }], [{ addr: f.guest.alloc(1), len: 1 }], token);
-    queue.kick();
   }
 
   it('[ccw.dev.13] ignores bits 0-31 of GPR2', () => {
@@ -145,22 +145,29 @@ describe('guest->host notification (spec 4.3.3.2)', () => {
     expect(queue.reap()).toEqual({ token: 2, len: 1 });
   });
 
-  it('[ccw.dev.14] returns a host cookie that speeds up the next notification; a wrong cookie still works', () => {
-    const { f, cs, schid, queue } = css();
+  it('[ccw.dev.14] returns a per-subchannel host cookie; any cookie passed back still reaches the right device', () => {
+    const cs = new ChannelSubsystem();
     const other = fixture();
     cs.attach(0x0001_0001, other.transport);
+    const otherQueue = bringUp(other);
+    const f = fixture();
+    const schid = 0x0001_0042;
+    cs.attach(schid, f.transport);
+    const queue = bringUp(f);
+    expose(other, otherQueue, 1);
+    const otherCookie = cs.notify(0x0001_0001, 0, 0n);
     expose(f, queue, 1);
     const cookie = cs.notify(schid, 0, 0n);
+    expect(otherCookie).toBeGreaterThanOrEqual(0n);
     expect(cookie).toBeGreaterThanOrEqual(0n);
-    expose(f, queue, 2);
-    expect(cs.notify(schid, 0, cookie)).toBe(cookie);
-    expect(f.device.notifications).toHaveLength(2);
-    // The other subchannel's cookie names a different subchannel: looked up by ID instead.
-    const otherCookie = cs.notify(0x0001_0001, 0, 0n);
-    expect(otherCookie).not.toBe(cookie);
-    expose(f, queue, 3);
-    expect(cs.notify(schid, 0, otherCookie)).toBe(cookie);
-    expect(f.device.notifications.map((n) => n.queue)).toEqual([0, 0, 0]);
+    expect(cookie).not.toBe(otherCookie);
+    // The cookie is stable, and a stale or foreign cookie does not misdirect the notification.
+    for (const passed of [cookie, otherCookie, 12345n, -1n]) {
+      expose(f, queue, 2);
+      expect(cs.notify(schid, 0, passed)).toBe(cookie);
+    }
+    expect(f.device.notifications).toHaveLength(5);
+    expect(other.device.notifications).toHaveLength(1);
   });
 
   it('returns an error for an unknown subchannel or queue, or data without VIRTIO_F_NOTIFICATION_DATA', () => {

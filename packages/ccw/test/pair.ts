@@ -97,6 +97,9 @@ export function pair(
       },
     },
   });
+  // A neighbour first, so the device under test does not get the first slot (host cookie 0).
+  const neighbour = new CcwTransport(new EchoDevice(), { memory, interrupts: { ioInterrupt: () => {}, adapterInterrupt: () => {} } });
+  inner.attach(SCHID - 1, neighbour);
   inner.attach(SCHID, p.transport);
   p.css = new RecordingCss(inner, memory);
   opts.setup?.(p);

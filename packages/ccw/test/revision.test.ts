@@ -56,6 +56,10 @@ describe('revision negotiation (spec 4.3.2.1)', () => {
     // ... and a new revision may be selected.
     expect(f.setRevision(1)).toMatchObject(OK);
     expect(f.cmd(CCW_CMD_WRITE_STATUS, [1])).toMatchObject(OK);
+    // Enabling an enabled subchannel again also starts with the revision unset.
+    f.transport.enableSubchannel();
+    expect(f.transport.revision).toBeUndefined();
+    expect(f.setRevision(2)).toMatchObject(OK);
   });
 
   it('a non-transitional device rejects virtio commands from a driver that set no revision', () => {
