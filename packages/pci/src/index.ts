@@ -24,6 +24,5 @@ export {
   type PciDriverOptions,
   type PciQueueSetup,
   type MsiMessage,
-  type InterruptCause,
 } from './driver/transport.js';
 export { pciCfgWindow } from './driver/cfg-window.js';

@@ -7,6 +7,7 @@ import {
   VIRTIO_CONFIG_S_FEATURES_OK,
   VIRTIO_F_RING_PACKED,
   hasFeature,
+  resetDevice,
   ringFeatures,
   type ActivateContext,
   type DeviceHost,
@@ -117,13 +118,13 @@ export function bringUp(
   opts: { features?: bigint; msix?: boolean; queueSize?: number; access?: PciFunctionAccess } = {},
 ) {
   const driver = new PciDriverTransport(opts.access ?? r.pci);
-  driver.reset();
+  resetDevice(driver);
   driver.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE);
   driver.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-  const features = driver.deviceFeatures() & (opts.features ?? driver.deviceFeatures());
+  const features = driver.readDeviceFeatures() & (opts.features ?? driver.readDeviceFeatures());
   driver.writeDriverFeatures(features);
   driver.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
-  if (!(driver.status & VIRTIO_CONFIG_S_FEATURES_OK)) throw new Error('FEATURES_OK refused');
+  if (!(driver.getStatus() & VIRTIO_CONFIG_S_FEATURES_OK)) throw new Error('FEATURES_OK refused');
   if (opts.msix) {
     driver.enableMsix(message);
     if (!driver.setConfigVector(0)) throw new Error('config vector refused');

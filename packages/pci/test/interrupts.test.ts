@@ -85,7 +85,7 @@ describe('MSI-X', () => {
     up.driver.setConfigVector(0);
     r.echo.host!.configChanged();
     expect(r.msis.map((m) => m.vector)).toEqual([0]);
-    expect(up.driver.msixCause(0)).toEqual({ configChanged: true, queues: [] });
+    expect(up.driver.takeInterrupt(0)).toEqual({ usedBuffer: false, configChange: true });
   });
 
   it('a masked vector becomes pending and is sent when unmasked; the function mask holds every vector', () => {
@@ -189,7 +189,7 @@ describe('INT#x and ISR status', () => {
     const up = bringUp(r);
     r.echo.host!.configChanged();
     echoThrough(r, up, 0, payload);
-    expect(up.driver.intxCause()).toEqual({ configChanged: true, queues: [0] });
-    expect(up.driver.intxCause()).toEqual({ configChanged: false, queues: [] });
+    expect(up.driver.takeInterrupt()).toEqual({ usedBuffer: true, configChange: true });
+    expect(up.driver.takeInterrupt()).toEqual({ usedBuffer: false, configChange: false });
   });
 });

@@ -10,8 +10,9 @@ import {
   VIRTIO_F_NOTIF_CONFIG_DATA,
   VIRTIO_F_RING_PACKED,
   FEATURE_WORDS,
-  encodeNotificationData,
   hasFeature,
+  type DriverTransport,
+  type InterruptCauses,
 } from '@virtio/core';
 import type { PciFunctionAccess } from '../access.js';
 import {
@@ -38,7 +39,11 @@ export interface PciQueueSetup {
   readonly descTable: number;
   readonly driverArea: number;
   readonly deviceArea: number;
-  /** MSI-X vector for the queue's used buffer notifications (default VIRTIO_MSI_NO_VECTOR). */
+  /**
+   * MSI-X vector for the queue's used buffer notifications. Default: after {@link
+   * PciDriverTransport.enableMsix}, the transport's own choice (see there); otherwise
+   * VIRTIO_MSI_NO_VECTOR.
+   */
   readonly vector?: number;
 }
 
@@ -49,19 +54,13 @@ export interface MsiMessage {
   readonly data: number;
 }
 
-/** What an interrupt told the driver: whether the configuration changed, and which queues to look at. */
-export interface InterruptCause {
-  readonly configChanged: boolean;
-  readonly queues: readonly number[];
-}
-
 /** Options of {@link PciDriverTransport}. */
 export interface PciDriverOptions {
   /**
-   * How many times to read device_status after writing 0 before giving up (spec 4.1.4.3.2:
-   * wait for 0 before reinitializing). Default 1000.
+   * How many times to read queue_reset after writing 1 before giving up (spec 4.1.4.3.2: the
+   * reset is complete only once it reads 0). Default 1000.
    */
-  readonly resetPolls?: number;
+  readonly queueResetPolls?: number;
 }
 
 /** The part of the common configuration a driver relies on: everything up to queue_notif_config_data. */
@@ -71,17 +70,20 @@ const MAP_LIMIT = 4096;
 
 const isPow2 = (n: number): boolean => n > 0 && (n & (n - 1)) === 0;
 
-export class PciDriverTransport {
+export class PciDriverTransport implements DriverTransport {
+  readonly kind = 'pci' as const;
   /** The Virtio Device ID matched from the PCI Device ID. */
   readonly deviceId: number;
   readonly caps: VirtioPciCapabilities;
   readonly #io: PciFunctionAccess;
-  readonly #resetPolls: number;
+  readonly #queueResetPolls: number;
   #features = 0n;
   /** Per queue: the Queue Notify offset in the notify structure, and the vector, once set up. */
   readonly #notifyOff = new Map<number, number>();
   readonly #queueVector = new Map<number, number>();
+  /** The vector config_msix_vector maps to, once mapped since the last reset. */
   #configVector = VIRTIO_MSI_NO_VECTOR;
+  #configMapped = false;
   #msixOn = false;
 
   /**
@@ -90,7 +92,7 @@ export class PciDriverTransport {
    */
   constructor(io: PciFunctionAccess, opts: PciDriverOptions = {}) {
     this.#io = io;
-    this.#resetPolls = opts.resetPolls ?? 1000;
+    this.#queueResetPolls = opts.queueResetPolls ?? 1000;
     const vendor = io.configRead(PCI_HEADER.vendor_id, 2);
     const device = io.configRead(PCI_HEADER.device_id, 2);
     const id = matchVirtioDevice(vendor, device);
@@ -105,38 +107,34 @@ export class PciDriverTransport {
 
   // ------------------------------------------------------------ status and reset
 
-  /** device_status. */
-  get status(): number {
+  /** Reads device_status. */
+  getStatus(): number {
     return this.#common(COMMON_CFG.device_status, 1);
   }
 
-  /** Writes device_status (never 0: use {@link reset}). */
-  setStatus(value: number): void {
-    this.#setCommon(COMMON_CFG.device_status, 1, value & 0xff);
-  }
-
   /**
-   * Resets the device: writes 0 to device_status and waits until it reads back 0.
-   * @throws PciDiscoveryError when the device never presents 0.
+   * Writes device_status; 0 resets the device (the caller then waits for getStatus() to read
+   * 0 before reinitializing, as core's resetDevice does). With MSI-X enabled, the first write
+   * after a reset maps configuration changes to vector 0 again (a reset unmaps every event).
    */
-  reset(): void {
-    this.#setCommon(COMMON_CFG.device_status, 1, 0);
-    for (let i = 0; i < this.#resetPolls; i++) {
-      if (this.status === 0) {
-        this.#features = 0n;
-        this.#notifyOff.clear();
-        this.#queueVector.clear();
-        this.#configVector = VIRTIO_MSI_NO_VECTOR;
-        return;
-      }
+  setStatus(value: number): void {
+    const v = value & 0xff;
+    if (v === 0) {
+      this.#features = 0n;
+      this.#notifyOff.clear();
+      this.#queueVector.clear();
+      this.#configVector = VIRTIO_MSI_NO_VECTOR;
+      this.#configMapped = false;
+    } else if (this.#msixOn && !this.#configMapped) {
+      this.setConfigVector(0);
     }
-    throw new PciDiscoveryError('device_status did not read back 0 after reset');
+    this.#setCommon(COMMON_CFG.device_status, 1, v);
   }
 
   // ------------------------------------------------------------ features
 
   /** The features the device offers (all 128 bits, 32 at a time). */
-  deviceFeatures(): bigint {
+  readDeviceFeatures(): bigint {
     let f = 0n;
     for (let sel = 0; sel < FEATURE_WORDS; sel++) {
       this.#setCommon(COMMON_CFG.device_feature_select, 4, sel);
@@ -174,7 +172,8 @@ export class PciDriverTransport {
 
   /**
    * Configures queue `index` and enables it (spec 4.1.5.1.3): size, the three areas, the MSI-X
-   * vector (verified by reading it back), then queue_enable = 1.
+   * vector (verified by reading it back), then queue_enable = 1. Accepts a QueueConfig, so it
+   * serves core's initializeDevice as DriverTransport.setupQueue.
    * @returns false when the device refused the vector (it read back VIRTIO_MSI_NO_VECTOR); the
    *   queue is then configured but not enabled, so the caller may retry with another vector.
    * @throws RangeError for a size the negotiated layout does not allow or above the maximum, or
@@ -191,7 +190,7 @@ export class PciDriverTransport {
     this.#set64(COMMON_CFG.queue_desc, q.descTable);
     this.#set64(COMMON_CFG.queue_driver, q.driverArea);
     this.#set64(COMMON_CFG.queue_device, q.deviceArea);
-    const vector = q.vector ?? VIRTIO_MSI_NO_VECTOR;
+    const vector = q.vector ?? this.#defaultVector(index);
     if (!this.#mapVector(COMMON_CFG.queue_msix_vector, vector)) return false;
     this.#queueVector.set(index, vector);
     const off = this.#common(COMMON_CFG.queue_notify_off, 2) * this.caps.notify.notifyOffMultiplier;
@@ -213,30 +212,31 @@ export class PciDriverTransport {
   /**
    * Resets queue `index` (VIRTIO_F_RING_RESET): writes 1 to queue_reset and waits until it reads
    * back 0. Afterwards {@link setupQueue} may re-enable it, with other parameters if wanted.
-   * @throws PciDiscoveryError when queue_reset never reads 0 or the structure lacks it.
+   * @returns false when the structure has no queue_reset or it never read back 0.
    */
-  resetQueue(index: number): void {
-    if (this.caps.common.length < COMMON_CFG.queue_reset + 2) throw new PciDiscoveryError('common configuration has no queue_reset');
+  resetQueue(index: number): boolean {
+    if (this.caps.common.length < COMMON_CFG.queue_reset + 2) return false;
     this.#select(index);
     this.#setCommon(COMMON_CFG.queue_reset, 2, 1);
-    for (let i = 0; i < this.#resetPolls; i++) {
+    for (let i = 0; i < this.#queueResetPolls; i++) {
       if (this.#common(COMMON_CFG.queue_reset, 2) === 0) {
         this.#notifyOff.delete(index);
         this.#queueVector.delete(index);
-        return;
+        return true;
       }
     }
-    throw new PciDiscoveryError(`queue ${index} reset did not complete`);
+    return false;
   }
 
   /**
    * Sends an available buffer notification for queue `index` (spec 4.1.5.2): the 16-bit
-   * index (or queue_notif_config_data with VIRTIO_F_NOTIF_CONFIG_DATA), or with
-   * VIRTIO_F_NOTIFICATION_DATA the 32-bit value carrying `next` (split: next_off = the
-   * available index's 15 low bits, next_wrap = its bit 15; packed: offset and wrap counter).
+   * virtqueue index (or queue_notif_config_data with VIRTIO_F_NOTIF_CONFIG_DATA); with
+   * VIRTIO_F_NOTIFICATION_DATA the 32-bit value whose next_off/next_wrap come from `data`
+   * (its high 16 bits; split: the available index, packed: offset and wrap counter) and whose
+   * low 16 bits are that same index or queue_notif_config_data.
    * @throws RangeError when the queue was not set up.
    */
-  notify(index: number, next: { readonly off: number; readonly wrap: 0 | 1 } = { off: 0, wrap: 0 }): void {
+  notify(index: number, data = 0): void {
     const off = this.#notifyOff.get(index);
     if (off === undefined) throw new RangeError(`queue ${index} is not set up`);
     let vq = index;
@@ -246,7 +246,7 @@ export class PciDriverTransport {
     }
     const { bar, offset } = this.caps.notify;
     if (hasFeature(this.#features, VIRTIO_F_NOTIFICATION_DATA)) {
-      this.#io.barWrite(bar, offset + off, 4, encodeNotificationData({ vqIndex: vq, nextOff: next.off, nextWrap: next.wrap }));
+      this.#io.barWrite(bar, offset + off, 4, ((data & 0xffff0000) | vq) >>> 0);
     } else {
       this.#io.barWrite(bar, offset + off, 2, vq);
     }
@@ -254,8 +254,8 @@ export class PciDriverTransport {
 
   // ------------------------------------------------------------ device-specific configuration
 
-  /** config_generation. */
-  get configGeneration(): number {
+  /** Reads config_generation. */
+  configGeneration(): number {
     return this.#common(COMMON_CFG.config_generation, 1);
   }
 
@@ -285,7 +285,9 @@ export class PciDriverTransport {
 
   /**
    * Enables MSI-X: masks the function, programs every table entry with `message(vector)`
-   * and unmasks it, then clears the function mask.
+   * and unmasks it, then clears the function mask. From then on, taking the Table Size as a
+   * hint: configuration changes use vector 0 and queue i vector 1 + i when the table has a
+   * vector per queue, otherwise every queue shares vector 1 (vector 0 with a one-entry table).
    * @throws PciDiscoveryError without an MSI-X capability.
    */
   enableMsix(message: (vector: number) => MsiMessage): void {
@@ -303,6 +305,7 @@ export class PciDriverTransport {
     }
     this.#io.configWrite(flags, 2, PCI_MSIX_FLAGS_ENABLE);
     this.#msixOn = true;
+    if (this.getStatus() !== 0) this.setConfigVector(0);
   }
 
   /** Masks (true) or unmasks one MSI-X vector in the table. @throws RangeError outside the table */
@@ -321,29 +324,30 @@ export class PciDriverTransport {
   setConfigVector(vector: number): boolean {
     const ok = this.#mapVector(COMMON_CFG.config_msix_vector, vector);
     this.#configVector = ok ? vector : VIRTIO_MSI_NO_VECTOR;
+    this.#configMapped = true;
     return ok;
   }
 
-  /**
-   * What MSI-X vector `vector` stands for: the configuration (when it is config_msix_vector)
-   * and the queues mapped to it. One vector may stand for both.
-   */
-  msixCause(vector: number): InterruptCause {
+  /** The queues whose used buffer notifications arrive on MSI-X vector `vector`. */
+  queuesOnVector(vector: number): number[] {
     const queues: number[] = [];
     for (const [q, v] of this.#queueVector) if (v === vector) queues.push(q);
-    return { configChanged: vector === this.#configVector, queues };
+    return queues;
   }
 
   /**
-   * INT#x handler (MSI-X disabled): reads the ISR status, which clears it, and reports a
-   * configuration change (bit 1) and/or every set-up queue (bit 0). Both may be set at once.
+   * After an interrupt: what caused it. With INT#x (MSI-X disabled) this reads the ISR status,
+   * which acknowledges it: bit 0 used buffers, bit 1 a configuration change, possibly both.
+   * With MSI-X the ISR is not touched: `vector` (the one that fired) tells whether it is the
+   * configuration vector and whether queues use it; without `vector` both causes are reported.
    */
-  intxCause(): InterruptCause {
+  takeInterrupt(vector?: number): InterruptCauses {
+    if (this.#msixOn) {
+      if (vector === undefined) return { usedBuffer: true, configChange: true };
+      return { usedBuffer: this.queuesOnVector(vector).length > 0, configChange: vector === this.#configVector };
+    }
     const isr = this.#io.barRead(this.caps.isr.bar, this.caps.isr.offset, 1);
-    return {
-      configChanged: (isr & VIRTIO_PCI_ISR_CONFIG) !== 0,
-      queues: isr & VIRTIO_PCI_ISR_QUEUE ? [...this.#notifyOff.keys()] : [],
-    };
+    return { usedBuffer: (isr & VIRTIO_PCI_ISR_QUEUE) !== 0, configChange: (isr & VIRTIO_PCI_ISR_CONFIG) !== 0 };
   }
 
   /** Whether MSI-X was enabled by {@link enableMsix}. */
@@ -352,6 +356,14 @@ export class PciDriverTransport {
   }
 
   // ------------------------------------------------------------ internals
+
+  /** The vector queue `index` gets when the caller names none. */
+  #defaultVector(index: number): number {
+    const n = this.msixVectors;
+    if (!this.#msixOn || n === 0) return VIRTIO_MSI_NO_VECTOR;
+    if (n === 1) return 0;
+    return n > this.numQueues ? 1 + index : 1;
+  }
 
   #select(index: number): void {
     this.#setCommon(COMMON_CFG.queue_select, 2, index);
