@@ -36,9 +36,10 @@ describe('rig job script', () => {
     expect(() => rigJobScript(['true'], '/', { 'BAD-NAME': '1' })).toThrow(/invalid environment variable/);
   });
 
-  it('mounts writable shares at their host paths and sets the mode', () => {
-    const setup = rigSetupScript(['/tmp/out dir', '/work/x'], true);
+  it('mounts writable shares at their host paths and sets the mode and L1 deadline', () => {
+    const setup = rigSetupScript(['/tmp/out dir', '/work/x'], true, 70);
     expect(setup).toContain('RIG_INTERACTIVE=1');
+    expect(setup).toContain('RIG_DEADLINE=70');
     expect(setup).toContain("mkdir -p '/host/tmp/out dir' && mount -t 9p -o $RIG_9P rw0 '/host/tmp/out dir'");
     expect(setup).toContain("mount -t 9p -o $RIG_9P rw1 '/host/work/x'");
   });

@@ -30,9 +30,12 @@ export function rigJobScript(argv: readonly string[], cwd: string, env: Readonly
   return `${lines.join('\n')}\n`;
 }
 
-/** /ctl/setup.sh: the mode and the writable shares (tags rw0, rw1, ... mounted at their host paths). */
-export function rigSetupScript(writableDirs: readonly string[], interactive: boolean): string {
-  const lines = [`RIG_INTERACTIVE=${interactive ? 1 : 0}`];
+/**
+ * /ctl/setup.sh: the mode, L1's own deadline in seconds (it powers off then) and the writable
+ * shares (tags rw0, rw1, ... mounted at their host paths).
+ */
+export function rigSetupScript(writableDirs: readonly string[], interactive: boolean, deadlineSeconds: number): string {
+  const lines = [`RIG_INTERACTIVE=${interactive ? 1 : 0}`, `RIG_DEADLINE=${Math.ceil(deadlineSeconds)}`];
   writableDirs.forEach((dir, i) => {
     const at = shellQuote(`/host${dir}`);
     lines.push(`mkdir -p ${at} && mount -t 9p -o $RIG_9P rw${i} ${at} || rig_fail ${shellQuote(`cannot share ${dir} writable`)}`);

@@ -30,8 +30,9 @@ export const RIG_MARK = 'VIRTIO-RIG';
 /**
  * The L1 /init: mounts the host root read-only over 9p (tag hostroot) at /host and the
  * control directory (tag ctl) at /ctl, mounts proc, sysfs, devtmpfs, devpts and tmpfs
- * (/tmp, /run, /dev/shm) inside /host, sources /ctl/setup.sh (writable shares, mode), then
- * runs /ctl/job.sh in `chroot /host`, writes its exit status to /ctl/status and powers off.
+ * (/tmp, /run, /dev/shm) inside /host, sources /ctl/setup.sh (writable shares, mode, deadline),
+ * then runs /ctl/job.sh in `chroot /host`, writes its exit status to /ctl/status and powers
+ * off — or powers off at the deadline, should the host side be gone.
  */
 export const L1_INIT = `#!/bin/sh
 # virtio-ts nested KVM rig, L1 /init.
@@ -52,7 +53,10 @@ mount -t tmpfs -o mode=1777 tmpfs /host/dev/shm
 mount -t tmpfs -o mode=1777 tmpfs /host/tmp || rig_fail "cannot mount a tmpfs on /tmp"
 mount -t tmpfs -o mode=755 tmpfs /host/run
 RIG_INTERACTIVE=0
+RIG_DEADLINE=""
 . /ctl/setup.sh
+# Own deadline, so L1 ends even if the host process that launched QEMU died without killing it.
+[ -z "$RIG_DEADLINE" ] || (sleep "$RIG_DEADLINE"; echo "${RIG_MARK} infra deadline of $RIG_DEADLINE s reached inside L1"; poweroff -f) &
 ip link set lo up
 [ -e /dev/kvm ] || rig_fail "no /dev/kvm in L1: kvm_amd did not load (QEMU -cpu max without SVM?)"
 echo "${RIG_MARK} start"

@@ -9,6 +9,9 @@ import { buildRigL1, RIG_MARK } from './l1.js';
 /** The QEMU that runs L1 (TCG exposes AMD SVM with nested paging to `-cpu max`). */
 export const RIG_QEMU = 'qemu-system-x86_64';
 
+/** Seconds L1 waits past the host's timeout before powering itself off. */
+export const L1_DEADLINE_MARGIN_S = 30;
+
 /** L1 kernel command line: a soft lockup panics and a panic exits QEMU (-no-reboot). */
 export const L1_CMDLINE = 'console=ttyS0 quiet softlockup_panic=1 panic=-1';
 
@@ -52,7 +55,8 @@ function tail(text: string, n: number): string {
  * Runs `argv` inside the nested KVM rig: QEMU TCG boots the L1 guest, which shares this host's
  * root read-only, loads kvm_amd and runs the command in a chroot of the host root with the same
  * working directory. Captures stdout, stderr and the exit status through a shared control
- * directory. Never rejects; failures of the rig itself are reported in `infraFailure`.
+ * directory. Failures of the rig itself are reported in `infraFailure`; rejects only for an
+ * empty argv or an invalid environment variable name.
  */
 export async function runInRig(argv: readonly string[], opts: RunOptions, reason: string): Promise<RunResult> {
   const started = Date.now();
@@ -77,7 +81,8 @@ export async function runInRig(argv: readonly string[], opts: RunOptions, reason
     const writable = (opts.writableDirs ?? []).map((d) => resolve(d));
     for (const d of writable) if (!existsSync(d)) return fail(`writable directory ${d} does not exist`);
     writeFileSync(join(ctl, 'job.sh'), rigJobScript(argv, resolve(opts.cwd ?? process.cwd()), opts.env ?? {}));
-    writeFileSync(join(ctl, 'setup.sh'), rigSetupScript(writable, opts.interactive === true));
+    // L1's own deadline comes after the host's timeout, which normally ends the run first.
+    writeFileSync(join(ctl, 'setup.sh'), rigSetupScript(writable, opts.interactive === true, opts.timeoutMs / 1000 + L1_DEADLINE_MARGIN_S));
     const run = await launch(rigQemuArgs(l1.kernel, l1.initrd, ctl, writable, opts.interactive), opts, started);
     const read = (name: string): string => (existsSync(join(ctl, name)) ? readFileSync(join(ctl, name), 'utf8') : '');
     const statusText = read('status').trim();
@@ -143,8 +148,11 @@ function launch(args: string[], opts: RunOptions, started: number): Promise<Laun
       timedOut = true;
       child.kill('SIGKILL');
     }, opts.timeoutMs);
+    const killOnExit = (): void => void child.kill('SIGKILL');
+    process.once('exit', killOnExit);
     child.on('close', (code) => {
       clearTimeout(timer);
+      process.off('exit', killOnExit);
       timings.totalMs = Date.now() - started;
       done({ console, qemuStderr, exitCode: code, timedOut, spawnError, timings });
     });

@@ -40,10 +40,15 @@ export function kvmRunMode(): KvmRunMode {
  * Runs `argv` where KVM can run a stock kernel: directly on a host with hardware
  * virtualization, inside the nested KVM rig otherwise (same root, read-only; same working
  * directory; /tmp a fresh tmpfs; `writableDirs` shared read-write), or not at all
- * (`mode: 'skipped'` with a one-line reason). Never rejects: the command's failure is a
- * non-zero `status`; the rig's own failures and timeouts are reported in `infraFailure`.
+ * (`mode: 'skipped'` with a one-line reason). The command's failure is a non-zero `status`;
+ * the rig's own failures and timeouts are reported in `infraFailure`.
+ * @throws Error (rejects) only for invalid arguments: an empty argv or a bad variable name.
  */
 export async function runWhereKvmWorks(argv: readonly string[], opts: RunOptions): Promise<RunResult> {
+  if (argv.length === 0) throw new Error('runWhereKvmWorks: empty command');
+  for (const k of Object.keys(opts.env ?? {})) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`runWhereKvmWorks: invalid environment variable name ${JSON.stringify(k)}`);
+  }
   const where = kvmRunMode();
   if (where.mode === 'direct') return runDirect(argv, opts, where.reason);
   if (where.mode === 'rig') return runInRig(argv, opts, where.reason);
