@@ -74,5 +74,8 @@ describe('revision negotiation (spec 4.3.2.1)', () => {
     expect(f.transport.revision).toBe(0);
     expect(f.setRevision(1)).toMatchObject(REJECT);
     expect(f.readStatus()).toMatchObject(REJECT);
+    // 32 feature bits only: a write to word 1 is ignored.
+    expect(f.writeFeatures(1, 1)).toMatchObject(OK);
+    expect(f.transport.state.driverFeatures).toBe(0n);
   });
 });

@@ -369,7 +369,8 @@ export class CcwTransport {
     const status = this.#fetch(ccw, VIRTIO_FEATURE_DESC_SIZE);
     if (status !== 'ok') return status;
     const { index, features } = decodeFeatureDesc(this.#dv);
-    this.state.writeDriverFeatureWord(index, features);
+    // A legacy device has 32 feature bits: higher words from a revision 0 driver are ignored.
+    if (this.#revision !== VIRTIO_CCW_REV_LEGACY || index === 0) this.state.writeDriverFeatureWord(index, features);
     return 'ok';
   }
 

@@ -53,6 +53,7 @@ export class DriverIndicators {
     let bits = 0n;
     for (let i = 0; i < this.#adapter.length; i++) {
       const b = Atomics.exchange(this.#adapter, i, 0);
+      if (b === 0) continue;
       for (let j = 0; j < 8; j++) if (b & (0x80 >>> j)) bits |= 1n << BigInt(i * 8 + j);
     }
     return bits;
@@ -71,7 +72,9 @@ export class DriverIndicators {
 
 /** Atomically clears a big-endian u64 byte by byte and returns the bits it held. */
 function takeU64(bytes: Uint8Array): bigint {
-  let v = 0n;
-  for (let i = 0; i < 8; i++) v = (v << 8n) | BigInt(Atomics.exchange(bytes, i, 0));
-  return v;
+  let hi = 0;
+  let lo = 0;
+  for (let i = 0; i < 4; i++) hi = hi * 256 + Atomics.exchange(bytes, i, 0);
+  for (let i = 4; i < 8; i++) lo = lo * 256 + Atomics.exchange(bytes, i, 0);
+  return hi === 0 && lo === 0 ? 0n : (BigInt(hi) << 32n) | BigInt(lo);
 }
