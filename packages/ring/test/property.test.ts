@@ -18,6 +18,7 @@ import {
   type RingFeatures,
 } from '../src/index.js';
 import { specNeedEvent } from './fixture.js';
+import { packedOracle } from './packed-oracle.js';
 
 /**
  * A layout's notification rules, read from the raw ring memory (spec 2.7.7 / 2.7.10 for split).
@@ -32,6 +33,8 @@ interface LayoutOracle {
   /** The published index the two predicates above compare: available idx (driver) or used idx (device). */
   availSnapshot(mem: GuestMemory, cfg: QueueConfig): number;
   usedSnapshot(mem: GuestMemory, cfg: QueueConfig): number;
+  /** Called after every step, for a layout whose oracle follows the ring as it changes. */
+  observe?(mem: GuestMemory, cfg: QueueConfig): void;
 }
 
 const split: LayoutOracle = {
@@ -53,7 +56,7 @@ const split: LayoutOracle = {
 };
 
 /** Every layout the harness runs; the packed layout adds its oracle here. */
-const LAYOUTS: LayoutOracle[] = [split];
+const LAYOUTS: LayoutOracle[] = [split, packedOracle];
 
 const FEATURE_SETS: RingFeatures[] = [];
 for (const indirectDesc of [false, true])
@@ -214,6 +217,7 @@ function run(layout: LayoutOracle, features: RingFeatures, size: number, ops: Op
         }
         break;
     }
+    layout.observe?.(mem, cfg);
   };
 
   for (const o of ops) step(o);

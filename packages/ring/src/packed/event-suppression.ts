@@ -51,14 +51,14 @@ export function eventRequested(ev: Uint16Array, eventIdx: boolean, size: number,
 
 /**
  * Whether `count` slots from (index, wrap) cover the descriptor of event word `word`. Ring
- * positions are counted modulo 2 * size (index plus size when the wrap counter is 0); an
- * offset beyond the ring, or 2 * size slots or more, counts as covered (a spare notification
- * is harmless, a missing one hangs the other side).
+ * positions are counted modulo 2 * size (index plus size when the wrap counter is 0), so
+ * 2 * size slots or more cover every descriptor; an offset beyond the ring counts as covered
+ * too (a spare notification is harmless, a missing one hangs the other side).
  */
 export function coversEvent(word: number, size: number, index: number, wrap: number, count: number): boolean {
   const off = word & 0x7fff;
   const span = 2 * size;
-  if (off >= size || count >= span) return true;
+  if (off >= size) return true;
   const event = off + (word >>> 15 ? 0 : size);
   const start = index + (wrap ? 0 : size);
   return (event - start + span) % span < count;
