@@ -21,6 +21,7 @@ import {
   VIRTIO_F_SUSPEND,
   VIRTIO_F_NOTIFICATION_DATA,
   VIRTIO_F_ADMIN_VQ,
+  VIRTIO_F_RING_PACKED,
 } from '@virtio/core';
 import { SpyTransport, init, loopback } from './driver-harness.js';
 
@@ -59,6 +60,33 @@ describe('driver initialization over the loopback transport', () => {
     expect(dev.features).toBe(V1 | f);
     expect(dev.queues[1]!.config.size).toBe(16);
     for (let i = 0; i < 40; i++) expect(echo(dev, t.memory, [i, i + 1], i % 2).data).toEqual([i, i + 1]);
+  });
+
+  it('echoes through packed rings when VIRTIO_F_RING_PACKED is negotiated', () => {
+    const f = featureMask(VIRTIO_F_RING_PACKED);
+    const t = loopback({ features: f });
+    const dev = init(t, { wantedFeatures: f, queues: [{ index: 0, size: 5 }] });
+    expect(dev.queues[0]!.config).toMatchObject({ packed: true, size: 5 });
+    for (let i = 0; i < 12; i++) expect(echo(dev, t.memory, [i, i]).data).toEqual([i, i]);
+  });
+
+  it('reset with I/O in flight over real rings: the late completion writes nothing to guest memory', () => {
+    const t = loopback({ hold: true });
+    const dev = init(t);
+    t.memory.write(0x1000, Uint8Array.of(1, 2));
+    dev.queues[0]!.add([{ addr: 0x1000, len: 2 }], [{ addr: 0x2000, len: 2 }], 'x');
+    dev.kick(0);
+    expect(t.device.held.length).toBe(1);
+    const stale = t.device.ctx!;
+    const { chain } = t.device.held[0];
+    const usedRing = dev.queues[0]!.config.deviceArea;
+    dev.reset();
+    const before = new Uint8Array(t.memory.view(0, 0x40000));
+    stale.queues[0]!.push(chain, 2);
+    stale.interrupt.usedBuffer(0);
+    expect(new Uint8Array(t.memory.view(0, 0x40000))).toEqual(before);
+    expect(t.memory.readU16(usedRing + 2)).toBe(0);
+    expect(t.transport.takeInterrupt()).toEqual({ usedBuffer: false, configChange: false });
   });
 
   it('[basic.drv.14] [basic.drv.1] follows the sequence: reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK, re-read, queues, DRIVER_OK, never clearing a bit', () => {

@@ -13,6 +13,7 @@ import {
   VIRTIO_F_EVENT_IDX,
   VIRTIO_F_INDIRECT_DESC,
   VIRTIO_F_RING_RESET,
+  VIRTIO_F_RING_PACKED,
 } from '@virtio/core';
 import { ECHO_DEVICE_ID } from '@virtio/core/testing';
 import { MmioReg, MmioTransport, legacyQueueAddresses, probeMmio, type MmioDriverTransport } from '@virtio/mmio';
@@ -90,6 +91,21 @@ describe('our MMIO driver drives our MMIO device', () => {
     expect(dev.features & f).toBe(f);
     for (let i = 0; i < 20; i++) expect(echo(dev, t, [i], i % 2)).toEqual([i]);
     expect(dev.readConfig((c) => c.u32(0))).toBe(20);
+  });
+
+  it('negotiates VIRTIO_F_RING_PACKED and echoes through packed rings, including a size that is not a power of two', () => {
+    const f = featureMask(VIRTIO_F_RING_PACKED, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC);
+    const t = mmio({ features: f, queues: 2 });
+    const dev = initializeDevice(driverFor(t.transport), {
+      memory: t.memory,
+      allocator: t.allocator,
+      wantedFeatures: f,
+      queues: [{ index: 0, size: 6 }, { index: 1 }],
+    });
+    expect(dev.features & f).toBe(f);
+    expect(dev.queues[0]!.config).toMatchObject({ packed: true, size: 6 });
+    expect(t.state.queue(0)!.size).toBe(6);
+    for (let i = 0; i < 30; i++) expect(echo(dev, t, [i, 255 - i], i % 2)).toEqual([i, 255 - i]);
   });
 
   it('[mmio.drv.1] [mmio.drv.2] [mmio.drv.15] the driver only makes 32-bit aligned accesses to table registers in their direction, and never touches SHM', () => {
