@@ -32,7 +32,11 @@ export interface PciIdentity {
 
 /** Options that change the identity. */
 export interface PciIdentityOptions {
-  /** Present the Transitional PCI Device ID (spec 4.1.2 table); only for the device types listed there. */
+  /**
+   * A transitional device (spec 4.1.2 table; only the device types listed there): the
+   * Transitional PCI Device ID, Revision ID 0, and the legacy interface in I/O BAR0 next to the
+   * capabilities. The device must then offer VIRTIO_F_ANY_LAYOUT for legacy drivers.
+   */
   readonly transitional?: boolean;
   /** Override the class code (default: per device type, see VIRTIO_PCI_CLASS_CODES). */
   readonly classCode?: number;

@@ -14,7 +14,7 @@ import {
 } from '@virtio/core';
 import type { GuestMemory } from '@virtio/ring';
 import type { PciFunctionAccess } from '../access.js';
-import { MSIX_BAR, VIRTIO_BAR, barAddress, computeLayout, installBars, type PciLayout, type PciRegion } from './bars.js';
+import { LEGACY_BAR, MSIX_BAR, VIRTIO_BAR, barAddress, computeLayout, installBars, type PciLayout, type PciRegion } from './bars.js';
 import { installCapabilities } from './capabilities.js';
 import { CommonCfg } from './common-cfg.js';
 import { installHeader, pciIdentity, type PciIdentity, type PciIdentityOptions } from './config-header.js';
@@ -23,6 +23,7 @@ import { MutableCounters, type PciCounters } from './counters.js';
 import { ConfigGeneration } from './generation.js';
 import { InterruptRouter } from './interrupts.js';
 import { IsrStatus } from './isr.js';
+import { LEGACY_HEADER_SIZE, LegacyRegisters } from './legacy.js';
 import { Msix, type MsixEntry } from './msix.js';
 import { NotifyArea } from './notify.js';
 import { VectorMap } from './vectors.js';
@@ -96,6 +97,7 @@ export class PciTransport implements PciFunctionAccess {
   readonly #generation: ConfigGeneration;
   readonly #vectors: VectorMap;
   readonly #windows: readonly PciRegion[];
+  readonly #legacy: LegacyRegisters | undefined;
 
   /**
    * @throws RangeError for options out of range (msixVectors, notifyOffMultiplier, a device
@@ -115,6 +117,7 @@ export class PciTransport implements PciFunctionAccess {
       notifyOffMultiplier: multiplier,
       msixVectors: vectors,
       sharedMemory: device.sharedMemoryRegions ?? [],
+      legacySize: opts.transitional ? LEGACY_HEADER_SIZE + device.configSize : undefined,
     });
     const out = opts.interrupt;
     this.#isr = new IsrStatus((level) => out.intx(level));
@@ -124,6 +127,8 @@ export class PciTransport implements PciFunctionAccess {
       memory: opts.memory,
       interrupt: new InterruptRouter(this.#msix, this.#isr, this.#vectors),
       transport: 'pci',
+      // A transitional device also serves legacy drivers, which never set FEATURES_OK.
+      modern: !opts.transitional,
       createQueue: opts.createQueue,
     });
     this.#generation = new ConfigGeneration(() => this.state.configGeneration);
@@ -135,11 +140,21 @@ export class PciTransport implements PciFunctionAccess {
       onReset: () => this.#deviceReset(),
     });
     this.#notify = new NotifyArea(this.state, multiplier, this.#counters);
+    this.#legacy = opts.transitional
+      ? new LegacyRegisters({
+          state: this.state,
+          isr: this.#isr,
+          vectors: this.#vectors,
+          counters: this.#counters,
+          msixEnabled: () => this.msixEnabled,
+          onReset: () => this.#deviceReset(),
+        })
+      : undefined;
     const l = this.layout;
     this.#windows = [l.common, l.isr, l.notify, ...(l.device ? [l.device] : [])];
 
     const s = this.#space;
-    installHeader(s, this.identity, false);
+    installHeader(s, this.identity, this.#legacy !== undefined);
     installBars(s, l);
     const caps = installCapabilities(s, l);
     this.#pciCfgCap = caps.pciCfg;
@@ -222,6 +237,8 @@ export class PciTransport implements PciFunctionAccess {
         this.#generation.sync();
         return this.state.readConfig(offset - l.device.offset, width as 1 | 2 | 4);
       }
+    } else if (bar === LEGACY_BAR && this.#legacy) {
+      return this.#legacy.read(offset, width);
     } else if (bar === MSIX_BAR && this.#msix) {
       const { msixTable, msixPba } = this.layout;
       if (msixTable && inRegion(msixTable, offset)) return this.#msix.readTable(offset - msixTable.offset, width);
@@ -244,6 +261,8 @@ export class PciTransport implements PciFunctionAccess {
       if (l.device && inRegion(l.device, offset) && offset + width <= l.device.offset + l.device.length) {
         return this.state.writeConfig(offset - l.device.offset, width as 1 | 2 | 4, value);
       }
+    } else if (bar === LEGACY_BAR && this.#legacy) {
+      return this.#legacy.write(offset, width, value);
     } else if (bar === MSIX_BAR && this.#msix) {
       const { msixTable } = this.layout;
       if (msixTable && inRegion(msixTable, offset)) return this.#msix.writeTable(offset - msixTable.offset, width, value);
@@ -314,6 +333,7 @@ export class PciTransport implements PciFunctionAccess {
     this.#isr.reset();
     this.#vectors.reset();
     this.#common.reset();
+    this.#legacy?.reset();
   }
 
   /** The Status register's Interrupt Status bit is the OR of the ISR bits while MSI-X is off. */
