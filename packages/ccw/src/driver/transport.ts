@@ -109,11 +109,11 @@ export class CcwDriverTransport implements DriverTransport {
   #generation = 0;
   #lastQueueIndicators = 0n;
 
-  private constructor(opts: CcwDriverOptions, deviceId: number) {
+  private constructor(opts: CcwDriverOptions, io: ChannelIo, deviceId: number) {
     this.#css = opts.css;
     this.#schid = opts.schid;
     this.deviceId = deviceId;
-    this.#io = new ChannelIo(opts.memory, opts.allocator, opts.css, opts.schid);
+    this.#io = io;
     this.#indicators = new DriverIndicators(opts.memory, opts.allocator);
     this.#wantAdapter = (opts.indicators ?? 'adapter') === 'adapter';
     this.#isc = opts.isc ?? 3;
@@ -126,15 +126,15 @@ export class CcwDriverTransport implements DriverTransport {
    */
   static open(opts: CcwDriverOptions): CcwDriverTransport {
     if (!opts.css.enableSubchannel(opts.schid)) throw new CcwDriverError('not-virtio-ccw', `no subchannel 0x${opts.schid.toString(16)}`);
-    const probe = new ChannelIo(opts.memory, opts.allocator, opts.css, opts.schid);
-    probe.bytes.fill(0, 0, SENSE_ID_SIZE);
-    probe.must(CCW_CMD_SENSE_ID, SENSE_ID_SIZE, 'SENSE ID');
+    const io = new ChannelIo(opts.memory, opts.allocator, opts.css, opts.schid);
+    io.bytes.fill(0, 0, SENSE_ID_SIZE);
+    io.must(CCW_CMD_SENSE_ID, SENSE_ID_SIZE, 'SENSE ID');
     // [ccw.drv.1] the control unit type identifies virtio-ccw; device type and model are ignored.
-    const id = decodeSenseId(probe.view);
+    const id = decodeSenseId(io.view);
     if (id.cuType !== VIRTIO_CCW_CU_TYPE) {
       throw new CcwDriverError('not-virtio-ccw', `control unit type 0x${id.cuType.toString(16)}`);
     }
-    const driver = new CcwDriverTransport(opts, id.cuModel);
+    const driver = new CcwDriverTransport(opts, io, id.cuModel);
     driver.#revision = driver.#negotiateRevision(opts.maxRevision ?? VIRTIO_CCW_REV_MAX, opts.transitional ?? false);
     return driver;
   }
