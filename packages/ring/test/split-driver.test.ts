@@ -155,6 +155,15 @@ describe('SplitDriverQueue: building chains', () => {
     expect(ind.drv.numFree).toBe(7);
   });
 
+  it('[split.drv.3] describes a multi-segment buffer with a single ring descriptor when INDIRECT_DESC is on', () => {
+    const t = setup(8, { indirectDesc: true });
+    expect(t.drv.add([seg(BUF, 4), seg(BUF, 4), seg(BUF, 4)], [seg(BUF, 4), seg(BUF, 4)], 1)).toBe(true);
+    expect(t.drv.numFree).toBe(7);
+    expect(t.drv.add([seg(BUF, 4)], [], 2)).toBe(true);
+    expect(t.drv.numFree).toBe(6);
+    expect(t.desc(t.availRing(1)).flags & I).toBe(0);
+  });
+
   it('[split.drv.7] never creates a chain longer than the queue size', () => {
     const t = setup(4);
     expect(() => t.drv.add(Array(5).fill(seg(BUF, 1)), [], 1)).toThrow(RangeError);

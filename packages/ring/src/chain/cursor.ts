@@ -63,13 +63,38 @@ export class SegmentCursor {
     this.left = 0;
   }
 
-  /** Calls `fn(addr, count, done)` for each contiguous piece of the next `len` bytes, moving past them. */
-  pieces(len: number, fn: (addr: number, count: number, done: number) => void): void {
+  /** Copies the next `dest.byteLength` bytes out of guest memory, moving past them. */
+  copyOut(dest: Uint8Array): void {
+    const len = dest.byteLength;
     this.check(len);
     let done = 0;
     while (done < len) {
       const count = Math.min(this.left, len - done);
-      fn(this.addr, count, done);
+      this.memory.read(this.addr, count === len ? dest : dest.subarray(done, done + count));
+      done += count;
+      this.advance(count);
+    }
+  }
+
+  /** Copies `src` into the next `src.byteLength` bytes of guest memory, moving past them. */
+  copyIn(src: Uint8Array): void {
+    const len = src.byteLength;
+    this.check(len);
+    let done = 0;
+    while (done < len) {
+      const count = Math.min(this.left, len - done);
+      this.memory.write(this.addr, count === len ? src : src.subarray(done, done + count));
+      done += count;
+      this.advance(count);
+    }
+  }
+
+  /** Moves past the next `len` bytes. */
+  skip(len: number): void {
+    this.check(len);
+    let done = 0;
+    while (done < len) {
+      const count = Math.min(this.left, len - done);
       done += count;
       this.advance(count);
     }
@@ -77,10 +102,15 @@ export class SegmentCursor {
 
   /** Zero-copy views of the next `len` bytes, moving past them. */
   views(len: number): Uint8Array[] {
+    this.check(len);
     const out: Uint8Array[] = [];
-    this.pieces(len, (addr, count) => {
-      for (const v of this.memory.views(addr, count)) out.push(v);
-    });
+    let done = 0;
+    while (done < len) {
+      const count = Math.min(this.left, len - done);
+      for (const v of this.memory.views(this.addr, count)) out.push(v);
+      done += count;
+      this.advance(count);
+    }
     return out;
   }
 }

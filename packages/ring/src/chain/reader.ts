@@ -79,8 +79,7 @@ export class ChainReader {
 
   /** Copies the next `dest.byteLength` bytes into `dest`. */
   read(dest: Uint8Array): void {
-    const c = this.#c;
-    c.pieces(dest.byteLength, (addr, count, done) => c.memory.read(addr, dest.subarray(done, done + count)));
+    this.#c.copyOut(dest);
   }
   /** The next `len` bytes, copied into a new array. */
   readBytes(len: number): Uint8Array {
@@ -95,6 +94,6 @@ export class ChainReader {
   }
   /** Moves past `len` bytes. */
   skip(len: number): void {
-    this.#c.pieces(len, () => {});
+    this.#c.skip(len);
   }
 }

@@ -75,8 +75,7 @@ export class ChainWriter {
   }
   /** Copies `src` to the next `src.byteLength` bytes. */
   write(src: Uint8Array): void {
-    const c = this.#c;
-    c.pieces(src.byteLength, (addr, count, done) => c.memory.write(addr, src.subarray(done, done + count)));
+    this.#c.copyIn(src);
     this.#done();
   }
   /**
@@ -90,6 +89,6 @@ export class ChainWriter {
   }
   /** Moves past `len` bytes without writing them (they count as written only if a later write follows). */
   skip(len: number): void {
-    this.#c.pieces(len, () => {});
+    this.#c.skip(len);
   }
 }
