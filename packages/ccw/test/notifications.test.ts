@@ -57,6 +57,15 @@ describe('classic indicators (spec 4.3.3.1.1)', () => {
     expect(f.irq.io).toBe(1);
   });
 
+  it('without registered indicators a used buffer notification is dropped and counted', () => {
+    const f = fixture();
+    const queue = bringUp(f);
+    echo(f, queue, [1]);
+    expect(f.irq).toEqual({ io: 0, adapter: [] });
+    expect(f.transport.state.counters.droppedNotifications).toBe(1);
+    expect(queue.reap()).toEqual({ token: 1, len: 1 });
+  });
+
   it('SET_IND with indicators outside guest memory is a command reject', () => {
     const f = fixture();
     f.setRevision(1);

@@ -466,12 +466,18 @@ export class CcwTransport {
     if (classic && queueIndex < 64) {
       classic.set(queueIndex);
       this.#ioInterrupt();
+      return;
     }
+    // No queue indicators registered, or a queue beyond the 64 classic bits: nowhere to signal.
+    this.state.counters.droppedNotifications++;
   }
 
   #configChange(): void {
     const indicators = this.#configIndicators;
-    if (!indicators) return;
+    if (!indicators) {
+      this.state.counters.droppedNotifications++;
+      return;
+    }
     indicators.set(0);
     this.#ioInterrupt();
   }
