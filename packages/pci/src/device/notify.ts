@@ -5,7 +5,7 @@
  * 32-bit notification value whose low 16 bits are the index (queue_notif_config_data is the
  * index too, so VIRTIO_F_NOTIF_CONFIG_DATA changes nothing).
  */
-import { VIRTIO_F_NOTIFICATION_DATA, hasFeature, type VirtioTransportState } from '@virtio/core';
+import type { VirtioTransportState } from '@virtio/core';
 import type { MutableCounters } from './counters.js';
 
 export class NotifyArea {
@@ -25,7 +25,7 @@ export class NotifyArea {
    * queue's Queue Notify address.
    */
   write(rel: number, width: number, value: number): void {
-    const data = hasFeature(this.#state.negotiatedFeatures, VIRTIO_F_NOTIFICATION_DATA);
+    const data = this.#state.notificationData;
     const index = value & 0xffff;
     if (width !== (data ? 4 : 2) || rel !== index * this.#multiplier) {
       this.#counters.ignoredWrites++;

@@ -5,13 +5,7 @@
  * interrupt controller. Negotiation, status, queues and configuration space are core's
  * VirtioTransportState; this class only translates PCI registers into calls on it.
  */
-import {
-  VIRTIO_F_NOTIFICATION_DATA,
-  VirtioTransportState,
-  hasFeature,
-  type DeviceQueueFactory,
-  type VirtioDevice,
-} from '@virtio/core';
+import { VirtioTransportState, type DeviceQueueFactory, type VirtioDevice } from '@virtio/core';
 import type { GuestMemory } from '@virtio/ring';
 import type { PciFunctionAccess } from '../access.js';
 import { LEGACY_BAR, MSIX_BAR, VIRTIO_BAR, barAddress, computeLayout, installBars, type PciLayout, type PciRegion } from './bars.js';
@@ -98,6 +92,8 @@ export class PciTransport implements PciFunctionAccess {
   readonly #vectors: VectorMap;
   readonly #windows: readonly PciRegion[];
   readonly #legacy: LegacyRegisters | undefined;
+  /** Size in bytes of each BAR index 0..5, 0 where not implemented (resolved once for the access path). */
+  readonly #barSizes = new Float64Array(6);
 
   /**
    * @throws RangeError for options out of range (msixVectors, notifyOffMultiplier, a device
@@ -151,6 +147,7 @@ export class PciTransport implements PciFunctionAccess {
         })
       : undefined;
     const l = this.layout;
+    for (const b of l.bars) this.#barSizes[b.index] = b.size;
     this.#windows = [l.common, l.isr, l.notify, ...(l.device ? [l.device] : [])];
 
     const s = this.#space;
@@ -277,7 +274,7 @@ export class PciTransport implements PciFunctionAccess {
    * negotiated features, so call it after FEATURES_OK (e.g. when the driver sets DRIVER_OK).
    */
   notifyRegions(): PciNotifyRegion[] {
-    const width = hasFeature(this.state.negotiatedFeatures, VIRTIO_F_NOTIFICATION_DATA) ? 4 : 2;
+    const width = this.state.notificationData ? 4 : 2;
     const { notify, notifyOffMultiplier } = this.layout;
     const out: PciNotifyRegion[] = [];
     for (let q = 0; q < this.state.numQueues; q++) {
@@ -318,13 +315,13 @@ export class PciTransport implements PciFunctionAccess {
   }
 
   #barAccessOk(bar: number, offset: number, width: number): boolean {
-    const b = this.layout.bars.find((x) => x.index === bar);
+    const size = bar >= 0 && bar < 6 ? this.#barSizes[bar] : 0;
     return (
-      b !== undefined &&
+      size > 0 &&
       (width === 1 || width === 2 || width === 4) &&
       Number.isInteger(offset) &&
       offset >= 0 &&
-      offset + width <= b.size &&
+      offset + width <= size &&
       offset % width === 0
     );
   }
