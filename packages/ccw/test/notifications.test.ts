@@ -211,9 +211,10 @@ describe('reset (spec 4.3.3.3)', () => {
     f.transport.notify(0);
     expect(f.device.held).toHaveLength(1);
     const chain = f.device.held[0].chain;
+    const oldQueue = ctx.queues[0]!;
     expect(f.cmd(CCW_CMD_VDEV_RESET)).toMatchObject(OK);
     // A late completion from before the reset: no used element, no indicator, no interrupt.
-    ctx.queues[0]!.push(chain, 4);
+    oldQueue.push(chain, 4);
     ctx.interrupt.usedBuffer(0);
     ctx.interrupt.configChange();
     f.device.host!.configChanged();
