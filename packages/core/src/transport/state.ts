@@ -25,7 +25,7 @@ import type { ActivateContext, InterruptSink, VirtioDevice } from '../device.js'
 import { FEATURE_WORDS, featureWord, hasFeature, isPacked, ringFeatures, withFeatureWord } from '../features.js';
 import { newCounters, type TransportCounters } from './counters.js';
 import { allowedFeatures, offerProblems, type TransportKind } from './feature-rules.js';
-import { GuardedQueue, type ActivationGate, type QueueLease } from './guarded-queue.js';
+import { Activation } from './activation.js';
 import { QueueState } from './queue-state.js';
 import { createDeviceQueue } from './queue-factory.js';
 
@@ -54,14 +54,6 @@ const DRIVER_BITS =
   VIRTIO_CONFIG_S_FEATURES_OK |
   VIRTIO_CONFIG_S_DRIVER_OK |
   VIRTIO_CONFIG_S_FAILED;
-
-/** One DRIVER_OK-to-reset lifetime of the device. */
-interface Activation {
-  readonly gate: ActivationGate;
-  readonly leases: (QueueLease | undefined)[];
-  readonly queues: (DeviceQueue | undefined)[];
-  live: boolean;
-}
 
 /**
  * The device side of the VIRTIO negotiation, shared by PCI, MMIO and CCW.
@@ -172,8 +164,7 @@ export class VirtioTransportState {
 
   /** Device reset (status 0 written, or the transport's reset command). Never throws. */
   reset(): void {
-    const act = this.#activation;
-    if (act) this.#retire(act);
+    this.#activation?.retire();
     this.#activation = undefined;
     try {
       this.device.reset();
@@ -282,19 +273,10 @@ export class VirtioTransportState {
     }
     if (legacyDriver) this.#setNegotiated(this.#driverFeatures & this.device.deviceFeatures & this.#allowed);
     this.#status |= VIRTIO_CONFIG_S_DRIVER_OK;
-    const n = this.numQueues;
-    const act: Activation = {
-      gate: { pop: true, push: true },
-      leases: new Array<QueueLease | undefined>(n).fill(undefined),
-      queues: new Array<DeviceQueue | undefined>(n).fill(undefined),
-      live: true,
-    };
+    const act = new Activation(this.numQueues, this.counters);
     this.#activation = act;
     for (const q of this.#queues) {
-      if (!q.enabled) continue;
-      const built = this.#buildQueue(q, act);
-      if (!built) return; // DEVICE_NEEDS_RESET already set
-      act.queues[q.index] = built;
+      if (q.enabled && !this.#buildQueue(q, act)) return; // DEVICE_NEEDS_RESET already set
     }
     const ctx: ActivateContext = {
       features: this.#negotiated,
@@ -313,7 +295,7 @@ export class VirtioTransportState {
     }
   }
 
-  /** Builds the guarded DeviceQueue of an enabled queue; on a bad configuration sets DEVICE_NEEDS_RESET and returns undefined. */
+  /** Builds and installs the guarded DeviceQueue of an enabled queue; on a bad configuration sets DEVICE_NEEDS_RESET and returns undefined. */
   #buildQueue(q: QueueState, act: Activation): DeviceQueue | undefined {
     const features = this.#negotiated;
     let inner: DeviceQueue;
@@ -334,23 +316,13 @@ export class VirtioTransportState {
       this.#needsReset(act, asError(err));
       return undefined;
     }
-    const lease: QueueLease = { live: true };
-    act.leases[q.index] = lease;
-    return new GuardedQueue(inner, lease, act.gate, this.counters);
-  }
-
-  /** Makes an activation inert: every queue dead, no more notifications. */
-  #retire(act: Activation): void {
-    act.live = false;
-    act.gate.pop = false;
-    act.gate.push = false;
-    for (const lease of act.leases) if (lease) lease.live = false;
+    return act.install(q.index, inner);
   }
 
   // ---------------------------------------------------------------- DEVICE_NEEDS_RESET (spec 2.1.1)
 
   #needsReset(act: Activation, reason: Error): void {
-    if (!act.live || act !== this.#activation) {
+    if (!act.live) {
       this.counters.droppedNotifications++;
       return;
     }
@@ -369,8 +341,7 @@ export class VirtioTransportState {
   // ---------------------------------------------------------------- notifications
 
   #usedBuffer(act: Activation, index: number): void {
-    const lease = act.leases[index];
-    if (!act.live || act !== this.#activation || !act.gate.push || !lease?.live) {
+    if (!act.mayNotify(index)) {
       this.counters.droppedNotifications++;
       return;
     }
@@ -378,7 +349,7 @@ export class VirtioTransportState {
   }
 
   #deviceConfigChange(act: Activation): void {
-    if (!act.live || act !== this.#activation) {
+    if (!act.live) {
       this.counters.droppedNotifications++;
       return;
     }
@@ -443,7 +414,6 @@ export class VirtioTransportState {
     if (!act?.live) return;
     const built = this.#buildQueue(q, act);
     if (!built) return;
-    act.queues[index] = built;
     try {
       this.device.enableQueue?.(index, built);
     } catch (err) {
@@ -482,13 +452,8 @@ export class VirtioTransportState {
   #stopQueue(q: QueueState): void {
     q.setEnabled(false);
     const act = this.#activation;
-    if (!act) return;
-    const lease = act.leases[q.index];
-    if (!lease) return;
     // [basic.dev.9] nothing from the old queue reaches guest memory or the driver any more.
-    lease.live = false;
-    act.leases[q.index] = undefined;
-    act.queues[q.index] = undefined;
+    if (!act?.remove(q.index)) return;
     try {
       this.device.resetQueue?.(q.index);
     } catch (err) {
@@ -519,8 +484,7 @@ export class VirtioTransportState {
 
   #completeSuspend(): void {
     const act = this.#activation;
-    if (!act) return;
-    for (const q of act.queues) if (q && q.inFlight > 0) return;
+    if (!act || act.busy) return;
     this.#suspending = false;
     act.gate.push = false;
     this.#status = (this.#status | VIRTIO_CONFIG_S_SUSPEND) & ~VIRTIO_CONFIG_S_DRIVER_OK;
