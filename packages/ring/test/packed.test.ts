@@ -104,7 +104,7 @@ describe('packed ring: driver and device on one ring', () => {
     expect(c.writable).toEqual([buf(22), buf(23)]);
   });
 
-  it('resolves indirect tables and frees them when reaped', () => {
+  it('resolves indirect tables, and keeps each buffer id\'s table for reuse', () => {
     const { driver, device, allocator } = packedPair(6, { indirectDesc: true });
     const before = allocator.freeBytes;
     expect(driver.add([buf(0), buf(1)], [buf(2), buf(3), buf(4)], 1)).toBe(true);
@@ -116,7 +116,19 @@ describe('packed ring: driver and device on one ring', () => {
     expect(c.writable).toEqual([buf(2), buf(3), buf(4)]);
     device.push(c, 700);
     expect(driver.reap()).toEqual({ token: 1, len: 700 });
-    expect(allocator.freeBytes).toBe(before);
+    // The same id comes back with a smaller buffer: its table is reused, nothing allocated.
+    expect(driver.add([buf(5)], [buf(6)], 2)).toBe(true);
+    expect(allocator.freeBytes).toBe(before - 5 * 16);
+    // A bigger one replaces it.
+    driver.kick();
+    device.push(device.pop()!, 0);
+    driver.reap();
+    expect(driver.add([buf(0), buf(1), buf(2)], [buf(3), buf(4), buf(5)], 3)).toBe(true);
+    expect(allocator.freeBytes).toBe(before - 6 * 16);
+    driver.kick();
+    const d = device.pop()!;
+    expect(d.readable).toEqual([buf(0), buf(1), buf(2)]);
+    expect(d.writable).toEqual([buf(3), buf(4), buf(5)]);
   });
 
   it('mixes indirect tables and descriptor lists in one ring', () => {

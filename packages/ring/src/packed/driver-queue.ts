@@ -63,11 +63,13 @@ export class PackedDriverQueue<T = unknown> implements DriverQueue<T> {
   /** Free buffer ids (a stack). */
   readonly #freeIds: Uint16Array;
   #freeCount: number;
-  /** Per buffer id: caller token, ring slots taken (0: free), indirect table (-1: none), writable bytes. */
+  /** Per buffer id: caller token, ring slots taken (0: free), writable bytes. */
   readonly #tokens: (T | undefined)[];
   readonly #slots: Uint16Array;
-  readonly #table: Float64Array;
   readonly #inLength: Float64Array;
+  /** Per buffer id: its indirect table (kept for reuse) and the table's capacity in descriptors (0: none). */
+  readonly #table: Float64Array;
+  readonly #tableCapacity: Uint32Array;
   #numFree: number;
   /** Next descriptor to fill, and the Driver Ring Wrap Counter. */
   #availIndex = 0;
@@ -118,8 +120,9 @@ export class PackedDriverQueue<T = unknown> implements DriverQueue<T> {
     this.#freeCount = size;
     this.#tokens = new Array<T | undefined>(size);
     this.#slots = new Uint16Array(size);
-    this.#table = new Float64Array(size).fill(-1);
     this.#inLength = new Float64Array(size);
+    this.#table = new Float64Array(size);
+    this.#tableCapacity = new Uint32Array(size);
     this.#numFree = size;
     this.#pendingIndex = new Uint16Array(size);
     this.#pendingFlags = new Uint16Array(size);
@@ -168,17 +171,15 @@ export class PackedDriverQueue<T = unknown> implements DriverQueue<T> {
     }
     const slots = indirect ? 1 : n;
     if (slots > this.#numFree) return false;
+    const id = this.#freeIds[this.#freeCount - 1];
     let table = -1;
     if (indirect) {
-      try {
-        table = this.#allocator.alloc(n * DESC_SIZE, DESC_SIZE);
-      } catch {
-        return false;
-      }
+      table = this.#tableFor(id, n);
+      if (table < 0) return false;
       this.#writeTable(table, out, inSegs);
     }
     const inFlight = this.#size - this.#freeCount;
-    const id = this.#freeIds[--this.#freeCount];
+    this.#freeCount--;
     const v = this.#views;
     const head = this.#availIndex;
     let headFlags = 0;
@@ -212,7 +213,6 @@ export class PackedDriverQueue<T = unknown> implements DriverQueue<T> {
     this.#kickCount += slots;
     this.#tokens[id] = token;
     this.#slots[id] = slots;
-    this.#table[id] = table;
     this.#inLength[id] = inLength;
     return true;
   }
@@ -237,7 +237,8 @@ export class PackedDriverQueue<T = unknown> implements DriverQueue<T> {
 
   /**
    * The next used buffer and the bytes the device wrote into it (0 unless the used descriptor
-   * has VIRTQ_DESC_F_WRITE), or null. Frees its ring slots, buffer id and indirect table.
+   * has VIRTQ_DESC_F_WRITE), or null. Frees its ring slots and buffer id (an indirect table
+   * stays with the buffer id, for reuse).
    * Under VIRTIO_F_IN_ORDER a used descriptor may close a batch: the earlier buffers of the
    * batch come back first, each with its whole writable length.
    * @throws VirtqueueError 'bad-used-id' when the used buffer id is not in flight
@@ -283,6 +284,24 @@ export class PackedDriverQueue<T = unknown> implements DriverQueue<T> {
     disableEvents(this.#views.driverEvent);
   }
 
+  /**
+   * The indirect table of buffer id `id`, with room for `n` descriptors: the one kept from an
+   * earlier buffer with this id when big enough, else a new one. -1 when memory ran out.
+   */
+  #tableFor(id: number, n: number): number {
+    if (this.#tableCapacity[id] >= n) return this.#table[id];
+    let table: number;
+    try {
+      table = this.#allocator.alloc(n * DESC_SIZE, DESC_SIZE);
+    } catch {
+      return -1;
+    }
+    if (this.#tableCapacity[id] > 0) this.#allocator.free(this.#table[id]);
+    this.#table[id] = table;
+    this.#tableCapacity[id] = n;
+    return table;
+  }
+
   /** An indirect table: only VIRTQ_DESC_F_WRITE is set in its descriptors. */
   #writeTable(table: number, out: readonly Segment[], inSegs: readonly Segment[]): void {
     const m = this.#memory;
@@ -302,10 +321,6 @@ export class PackedDriverQueue<T = unknown> implements DriverQueue<T> {
     const token = this.#tokens[id] as T;
     this.#tokens[id] = undefined;
     this.#slots[id] = 0;
-    if (this.#table[id] >= 0) {
-      this.#allocator.free(this.#table[id]);
-      this.#table[id] = -1;
-    }
     this.#freeIds[this.#freeCount++] = id;
     this.#numFree += n;
     this.#usedIndex += n;
