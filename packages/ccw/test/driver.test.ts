@@ -1,5 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
-import { DeviceInitError, featureMask, VIRTIO_F_EVENT_IDX, VIRTIO_F_VERSION_1 } from '@virtio/core';
+import {
+  DeviceInitError,
+  featureMask,
+  VIRTIO_F_EVENT_IDX,
+  VIRTIO_F_RING_PACKED,
+  VIRTIO_F_VERSION_1,
+} from '@virtio/core';
 import { ECHO_DEVICE_ID } from '@virtio/core/testing';
 import { createDriverQueue } from '@virtio/ring';
 import {
@@ -43,6 +49,13 @@ describe('CcwDriverTransport against CcwTransport', () => {
     expect(p.interrupts).toEqual(['io']);
     dev.writeConfig(4, 4, 0x1234_5678);
     expect(dev.readConfig((c) => [c.u32(0), c.u32(4), c.u16(6)])).toEqual([1, 0x1234_5678, 0x1234]);
+  });
+
+  it('drives a packed virtqueue, chosen by VIRTIO_F_RING_PACKED', () => {
+    const p = pair({ device: { features: featureMask(VIRTIO_F_RING_PACKED) } });
+    const dev = initialize(p, { wantedFeatures: featureMask(VIRTIO_F_RING_PACKED) });
+    expect(dev.queues[0]!.config.packed).toBe(true);
+    expect(roundTrip(p, dev, [3, 1, 4, 1, 5])).toEqual([3, 1, 4, 1, 5]);
   });
 
   it('falls back to classic indicators when the device rejects SET_IND_ADAPTER', () => {

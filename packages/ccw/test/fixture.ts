@@ -82,14 +82,15 @@ export function vqInfo(q: { desc: number; driver: number; device: number; index:
 }
 
 /**
- * Negotiates revision `rev` (1 or 2; unless one is set already) with VERSION_1 only, sets up queue 0 with a split driver
+ * Negotiates revision `rev` (1 or 2; unless one is set already) with feature bits 32-63 =
+ * `featureWord1` (VERSION_1 only by default), sets up queue 0 with a split driver
  * queue of size 16 laid out in the guest, and sets DRIVER_OK.
  */
-export function bringUp(f: Fixture, rev = 2): DriverQueue<number> {
+export function bringUp(f: Fixture, rev = 2, featureWord1 = 1): DriverQueue<number> {
   if (f.transport.revision === undefined) expect(f.setRevision(rev)).toMatchObject(OK);
   expect(f.writeStatus(ACK)).toMatchObject(OK);
   expect(f.writeStatus(ACK | DRIVER)).toMatchObject(OK);
-  expect(f.writeFeatures(1, 1)).toMatchObject(OK); // VIRTIO_F_VERSION_1 = bit 32
+  expect(f.writeFeatures(1, featureWord1)).toMatchObject(OK); // bit 0 = VIRTIO_F_VERSION_1 (bit 32)
   expect(f.writeStatus(ACK | DRIVER | FEATURES_OK)).toMatchObject(OK);
   const alloc = new BumpAllocator(f.guest.alloc(0x4000, 4096), 0x4000);
   const features = { indirectDesc: false, eventIdx: false, inOrder: false };

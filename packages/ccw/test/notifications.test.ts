@@ -7,6 +7,7 @@ import {
   ChannelSubsystem,
   VIRTIO_CCW_NOTIFY_ERROR,
 } from '../src/index.js';
+import { encodeNotificationData, featureMask, VIRTIO_F_NOTIFICATION_DATA } from '@virtio/core';
 import { OK, REJECT, bringUp, echo, fixture, type Fixture } from './fixture.js';
 import { be64 } from './guest.js';
 
@@ -177,6 +178,20 @@ describe('guest->host notification (spec 4.3.3.2)', () => {
     }
     expect(f.device.notifications).toHaveLength(5);
     expect(other.device.notifications).toHaveLength(1);
+  });
+
+  it('passes a VIRTIO_F_NOTIFICATION_DATA value in GPR3 to the device', () => {
+    const f = fixture({ device: { features: featureMask(VIRTIO_F_NOTIFICATION_DATA) } });
+    const cs = new ChannelSubsystem();
+    cs.attach(0x0001_0000, f.transport);
+    const queue = bringUp(f, 2, 1 | (1 << (VIRTIO_F_NOTIFICATION_DATA - 32)));
+    expose(f, queue, 1);
+    const data = encodeNotificationData({ vqIndex: 0, nextOff: 1, nextWrap: 0 });
+    expect(cs.notify(0x0001_0000, data, 0n)).toBeGreaterThanOrEqual(0n);
+    expect(f.device.notifications).toEqual([{ queue: 0, data }]);
+    expect(queue.reap()).toEqual({ token: 1, len: 1 });
+    // The queue index is the low 16 bits: a queue the device does not have is refused.
+    expect(cs.notify(0x0001_0000, encodeNotificationData({ vqIndex: 5, nextOff: 1, nextWrap: 0 }), 0n)).toBe(VIRTIO_CCW_NOTIFY_ERROR);
   });
 
   it('returns an error for an unknown subchannel or queue, or data without VIRTIO_F_NOTIFICATION_DATA', () => {
