@@ -1,6 +1,17 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
-import { ChainWriter, VIRTQ_DESC_F_INDIRECT as I, VIRTQ_DESC_F_NEXT as N, VIRTQ_DESC_F_WRITE as W, VirtqueueError } from '../src/index.js';
+import {
+  BumpAllocator,
+  ChainReader,
+  ChainWriter,
+  RegionGuestMemory,
+  SplitDeviceQueue,
+  SplitDriverQueue,
+  VIRTQ_DESC_F_INDIRECT as I,
+  VIRTQ_DESC_F_NEXT as N,
+  VIRTQ_DESC_F_WRITE as W,
+  VirtqueueError,
+} from '../src/index.js';
 import { ALL_FEATURES, AVAIL, DATA, DESC, NO_FEATURES, RawSplitRing, USED } from './fixture.js';
 
 afterEach(() => vi.restoreAllMocks());
@@ -321,5 +332,27 @@ describe('SplitDeviceQueue: configuration', () => {
     expect(bad({ size: 65536 })).toBe('bad-queue-config');
     expect(bad({ deviceArea: 0xffff8 })).toBe('address-out-of-range');
     expect(bad({ size: 32768 })).toBe('accepted');
+  });
+});
+
+describe('SplitDeviceQueue over memory with a hole', () => {
+  it('serves rings in high memory and a buffer that spans two adjacent regions', () => {
+    const mem = new RegionGuestMemory([
+      { base: 0, bytes: new ArrayBuffer(0x10000) },
+      { base: 0x10000, bytes: new ArrayBuffer(0x10000) },
+      { base: 0x1_0000_0000, bytes: new SharedArrayBuffer(0x10000) },
+    ]);
+    const drv = new SplitDriverQueue<string>(mem, new BumpAllocator(0x1_0000_0000, 0x10000), { size: 16, features: ALL_FEATURES });
+    const dev = new SplitDeviceQueue(mem, drv.config);
+    mem.write(0xfffc, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]));
+    drv.add([{ addr: 0xfffc, len: 8 }], [{ addr: 0x1_0000_8000, len: 8 }], 'x');
+    drv.kick();
+    const c = dev.pop()!;
+    const r = new ChainReader(mem, c.readable);
+    expect(r.readView(8).map((v) => v.byteLength)).toEqual([4, 4]);
+    new ChainWriter(mem, c.writable).writeU64(0x1122334455667788n);
+    dev.push(c, 8);
+    expect(drv.reap()).toEqual({ token: 'x', len: 8 });
+    expect(mem.readU64(0x1_0000_8000)).toBe(0x1122334455667788n);
   });
 });
