@@ -5,13 +5,7 @@
  * live in core's VirtioTransportState, shared with the other transports.
  */
 import { legacySplitLayout, type GuestMemory, type LegacySplitLayout } from '@virtio/ring';
-import {
-  VIRTIO_F_NOTIFICATION_DATA,
-  VirtioTransportState,
-  hasFeature,
-  type InterruptSink,
-  type VirtioDevice,
-} from '@virtio/core';
+import { VirtioTransportState, type InterruptSink, type VirtioDevice } from '@virtio/core';
 import type { Ccw } from '../channel/ccw.js';
 import { runCcwList, runChannelProgram, type CommandExecutor } from '../channel/program.js';
 import { NOT_OPERATIONAL, type ChannelProgramResult, type CommandStatus } from '../channel/result.js';
@@ -188,9 +182,10 @@ export class CcwTransport {
     if (!this.#enabled || this.#revision === undefined) return false;
     const value = data >>> 0;
     const index = value & 0xffff;
-    if (value !== index && !hasFeature(this.state.negotiatedFeatures, VIRTIO_F_NOTIFICATION_DATA)) return false;
-    if (index >= this.device.numQueues) return false;
-    this.state.notify(index, value === index ? undefined : value);
+    const withData = this.state.notificationData;
+    // Without VIRTIO_F_NOTIFICATION_DATA, GPR3 holds only the queue index.
+    if ((value !== index && !withData) || index >= this.device.numQueues) return false;
+    this.state.notify(index, withData ? value : undefined);
     return true;
   }
 
