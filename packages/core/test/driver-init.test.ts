@@ -128,6 +128,15 @@ describe('driver initialization over the loopback transport', () => {
     expect(spy.calls.some((c) => c[0] === 'writeConfig')).toBe(false);
   });
 
+  it('[basic.drv.9] never reads the configuration space on its own: only the driver\'s callbacks do, given the offered features', () => {
+    const t = loopback({ features: featureMask(3) });
+    const spy = new SpyTransport(t.transport);
+    let offeredSeen = 0n;
+    init(t, { checkConfig: (_cfg, offered) => ((offeredSeen = offered), true) }, spy);
+    expect(offeredSeen).toBe(V1 | featureMask(3));
+    expect(spy.calls.some((c) => c[0] === 'readConfig')).toBe(false);
+  });
+
   it('[basic.drv.16] writes no feature bits after FEATURES_OK', () => {
     const t = loopback();
     const spy = new SpyTransport(t.transport);

@@ -119,6 +119,16 @@ describe('our MMIO driver drives our MMIO device', () => {
     expect(spy.log.some((a) => (shm as number[]).includes(a.offset))).toBe(false);
   });
 
+  it('[basic.drv.10] reads a configuration space larger than the driver knows about, past 0x100 bytes', () => {
+    const t = mmio();
+    Object.defineProperty(t.device, 'configSize', { value: 0x300 });
+    t.device.readConfig = (offset) => offset;
+    const big = new MmioTransport(t.device, { memory: t.memory });
+    expect(big.regionSize).toBe(0x400);
+    const dev = initializeDevice(driverFor(big), { memory: t.memory, allocator: t.allocator, wantedFeatures: 0n, queues: [] });
+    expect(dev.readConfig((c) => [c.u32(0x2fc), c.u8(0x200)])).toEqual([0x2fc, 0x200]);
+  });
+
   it('[mmio.drv.14] starts by reading MagicValue, Version, then DeviceID', () => {
     const t = mmio();
     const spy = new RegisterSpy(t.transport);
