@@ -72,6 +72,19 @@ describe('packed ring: driver and device on one ring', () => {
     });
   }
 
+  it('driver: clamps a used length beyond the buffer\'s writable bytes, and refuses an id not in flight', () => {
+    const { driver, device, memory } = packedPair(4);
+    driver.add([buf(0)], [buf(1, 40)], 0);
+    driver.add([buf(0)], [buf(1, 40)], 1);
+    driver.kick();
+    device.push(device.pop()!, 5);
+    memory.writeU32(driver.config.descTable + 8, 0xffff_ffff);
+    expect(driver.reap()).toEqual({ token: 0, len: 40 });
+    device.push(device.pop()!, 5);
+    memory.writeU16(driver.config.descTable + 16 * 2 + 12, 3); // the device names a free id
+    expect(() => driver.reap()).toThrow(/bad-used-id/);
+  });
+
   it('[packed.dev.1] starts buffers in ring order and writes used descriptors in completion order', () => {
     const { driver, device, memory } = packedPair(4);
     for (const t of [10, 11, 12]) driver.add([], [buf(t)], t);

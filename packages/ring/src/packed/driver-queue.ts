@@ -237,7 +237,7 @@ export class PackedDriverQueue<T = unknown> implements DriverQueue<T> {
 
   /**
    * The next used buffer and the bytes the device wrote into it (0 unless the used descriptor
-   * has VIRTQ_DESC_F_WRITE), or null. Frees its ring slots and buffer id (an indirect table
+   * has VIRTQ_DESC_F_WRITE; clamped to the buffer's writable bytes), or null. Frees its ring slots and buffer id (an indirect table
    * stays with the buffer id, for reuse).
    * Under VIRTIO_F_IN_ORDER a used descriptor may close a batch: the earlier buffers of the
    * batch come back first, each with its whole writable length.
@@ -333,6 +333,6 @@ export class PackedDriverQueue<T = unknown> implements DriverQueue<T> {
       if (id === this.#batchEnd) this.#batchEnd = -1;
     }
     if (this.#interrupts && this.#features.eventIdx) moveEvent(this.#views.driverEvent, this.#usedIndex, this.#usedWrap);
-    return { token, len };
+    return { token, len: Math.min(len, this.#inLength[id]) };
   }
 }
