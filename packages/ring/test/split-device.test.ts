@@ -163,6 +163,18 @@ describe('SplitDeviceQueue: used ring', () => {
     expect(r.mem.view(DATA, 0x40).every((b) => b === 0xa5)).toBe(true);
   });
 
+  it('keeps the used idx in a shadow: a driver scribbling on it does not move the device', () => {
+    const r = new RawSplitRing(8, NO_FEATURES);
+    r.desc(0, DATA, 4, W);
+    r.desc(1, DATA, 4, W);
+    r.offer(0, 1);
+    r.dev.push(r.dev.pop()!, 1);
+    r.mem.writeU16(USED + 2, 500);
+    r.dev.push(r.dev.pop()!, 2);
+    expect(r.usedIdx()).toBe(2);
+    expect(r.usedElem(1)).toEqual({ id: 1, len: 2 });
+  });
+
   it('refuses to push a chain twice or one it never popped', () => {
     const r = new RawSplitRing();
     r.desc(0, DATA, 8, W);
