@@ -85,6 +85,26 @@ describe('packed ring: driver and device on one ring', () => {
     expect(() => driver.reap()).toThrow(/bad-used-id/);
   });
 
+  it('runs the largest queue, 32768 descriptors, for two laps', () => {
+    const size = 32768;
+    const { driver, device } = packedPair(size, {}, 8 << 20);
+    for (let lap = 0; lap < 2; lap++) {
+      let wrong = 0;
+      for (let t = 0; t < size; t++) if (!driver.add([], [buf(t % 16, 4)], t)) wrong++;
+      expect(driver.add([], [buf(0)], -1)).toBe(false);
+      driver.kick();
+      for (let t = 0; t < size; t++) device.push(device.pop()!, t & 3);
+      expect(device.pop()).toBeNull();
+      device.needsNotification();
+      for (let t = 0; t < size; t++) {
+        const u = driver.reap();
+        if (u?.token !== t || u.len !== (t & 3)) wrong++;
+      }
+      expect(driver.reap()).toBeNull();
+      expect(wrong).toBe(0);
+    }
+  });
+
   it('[packed.dev.1] starts buffers in ring order and writes used descriptors in completion order', () => {
     const { driver, device, memory } = packedPair(4);
     for (const t of [10, 11, 12]) driver.add([], [buf(t)], t);
