@@ -5,7 +5,8 @@ export { CCW_SIZE, CCW_ADDRESS_LIMIT, readCcw, writeCcw, type Ccw } from './chan
 export type { ChannelProgramResult, CommandStatus } from './channel/result.js';
 export { MAX_CHANNEL_PROGRAM_LENGTH } from './channel/program.js';
 export { ClassicIndicators, AdapterIndicators } from './device/indicators.js';
-export { CcwTransport, type CcwTransportOptions, type CcwInterruptHandlers } from './device/transport.js';
+export { CcwTransport, type CcwTransportOptions } from './device/transport.js';
+export type { CcwInterruptHandlers } from './device/notifier.js';
 export { ChannelSubsystem, type ChannelSubsystemAccess } from './device/channel-subsystem.js';
 export { CcwDriverTransport, type CcwDriverOptions } from './driver/transport.js';
 export { CcwDriverError, type CcwDriverErrorCode } from './driver/errors.js';

@@ -53,19 +53,8 @@ import {
   VIRTIO_CCW_REV_MAX,
 } from '../protocol/constants.js';
 import { AdapterIndicators, ClassicIndicators } from './indicators.js';
+import { Notifier, type CcwInterruptHandlers } from './notifier.js';
 import { commandInRevision, isVirtioCommand } from './revision.js';
-
-/** The interrupts a virtio-ccw device raises; the channel subsystem delivers them to the guest. */
-export interface CcwInterruptHandlers {
-  /**
-   * An unsolicited I/O interrupt for this subchannel (classic queue indicators, configuration
-   * change). Called only when no interrupt is pending; the guest's TEST SUBCHANNEL
-   * ({@link CcwTransport.testSubchannel}) makes the next one possible.
-   */
-  ioInterrupt(): void;
-  /** An adapter I/O interrupt for interruption subclass `isc` (0-7) (two-stage indicators). */
-  adapterInterrupt(isc: number): void;
-}
 
 export interface CcwTransportOptions {
   /** Guest memory: channel programs, their data, indicators and rings live here. */
@@ -93,30 +82,25 @@ export class CcwTransport {
   readonly state: VirtioTransportState;
   readonly device: VirtioDevice;
   readonly #memory: GuestMemory;
-  readonly #handlers: CcwInterruptHandlers;
   readonly #transitional: boolean;
   readonly #executor: CommandExecutor = { executeCommand: (ccw) => this.#command(ccw) };
   /** Scratch for command data; large enough for SENSE ID and the whole configuration space. */
   readonly #buf: Uint8Array;
   readonly #dv: DataView;
+  readonly #notifier: Notifier;
 
   #enabled = false;
   #revision: number | undefined;
   #sense: Sense = 0;
-  #interruptPending = false;
-  #queueIndicators: ClassicIndicators | null = null;
-  #configIndicators: ClassicIndicators | null = null;
-  #adapterIndicators: AdapterIndicators | null = null;
 
   /** @throws TypeError from core when the device itself is malformed (e.g. offers a feature CCW does not support) */
   constructor(device: VirtioDevice, options: CcwTransportOptions) {
     this.device = device;
     this.#memory = options.memory;
-    this.#handlers = options.interrupts;
     this.#transitional = options.transitional ?? false;
     const sink: InterruptSink = {
-      usedBuffer: (queueIndex) => this.#usedBuffer(queueIndex),
-      configChange: () => this.#configChange(),
+      usedBuffer: (queueIndex) => this.#notifier.usedBuffer(queueIndex),
+      configChange: () => this.#notifier.configChange(),
     };
     this.state = new VirtioTransportState(device, {
       memory: options.memory,
@@ -124,6 +108,7 @@ export class CcwTransport {
       transport: 'ccw',
       modern: !this.#transitional,
     });
+    this.#notifier = new Notifier(options.interrupts, this.state.counters);
     this.#buf = new Uint8Array(Math.max(SENSE_ID_SIZE, device.configSize));
     this.#dv = new DataView(this.#buf.buffer);
   }
@@ -167,9 +152,7 @@ export class CcwTransport {
 
   /** TEST SUBCHANNEL: whether an I/O interrupt was pending; clears it. */
   testSubchannel(): boolean {
-    const pending = this.#interruptPending;
-    this.#interruptPending = false;
-    return pending;
+    return this.#notifier.testSubchannel();
   }
 
   /**
@@ -343,10 +326,7 @@ export class CcwTransport {
     // The reset completes before the command concludes ([ccw.dev.15]); indicators are
     // forgotten, so nothing from before it can notify the driver ([ccw.dev.16]).
     this.state.reset();
-    this.#queueIndicators = null;
-    this.#configIndicators = null;
-    this.#adapterIndicators = null;
-    this.#interruptPending = false;
+    this.#notifier.reset();
     return 'ok';
   }
 
@@ -422,22 +402,20 @@ export class CcwTransport {
   #setIndicators(ccw: Ccw, which: 'queue' | 'config'): CommandStatus {
     const status = this.#fetch(ccw, INDICATOR_ADDRESS_SIZE);
     if (status !== 'ok') return status;
-    if (which === 'queue' && this.#adapterIndicators) return 'command-reject';
     const indicators = ClassicIndicators.at(this.#memory, this.#dv.getBigUint64(0));
     if (!indicators) return 'command-reject';
-    if (which === 'queue') this.#queueIndicators = indicators;
-    else this.#configIndicators = indicators;
+    if (which === 'config') this.#notifier.setConfigIndicators(indicators);
+    // Two-stage indicators set up already: a command reject (spec 4.3.2.6.1).
+    else if (!this.#notifier.setQueueIndicators(indicators)) return 'command-reject';
     return 'ok';
   }
 
   #setAdapterIndicators(ccw: Ccw): CommandStatus {
     const status = this.#fetch(ccw, VIRTIO_THININT_AREA_SIZE);
     if (status !== 'ok') return status;
-    if (this.#queueIndicators) return 'command-reject'; // [ccw.dev.11]
     const indicators = AdapterIndicators.at(this.#memory, decodeThinintArea(this.#dv), this.device.numQueues);
-    if (!indicators) return 'command-reject';
-    this.#adapterIndicators = indicators;
-    return 'ok';
+    // Unusable memory, or classic indicators set up already ([ccw.dev.11]): a command reject.
+    return indicators && this.#notifier.setAdapterIndicators(indicators) ? 'ok' : 'command-reject';
   }
 
   #readVqConfig(ccw: Ccw): CommandStatus {
@@ -447,40 +425,6 @@ export class CcwTransport {
     // A queue the device does not have reads as size 0.
     this.#dv.setUint16(2, this.state.queue(index)?.maxSize ?? 0);
     return this.#store(ccw, VQ_CONFIG_BLOCK_SIZE);
-  }
-
-  // ---- Host->guest notification ----
-
-  #usedBuffer(queueIndex: number): void {
-    const adapter = this.#adapterIndicators;
-    if (adapter) {
-      if (adapter.set(queueIndex)) this.#handlers.adapterInterrupt(adapter.isc);
-      return;
-    }
-    const classic = this.#queueIndicators;
-    if (classic && queueIndex < 64) {
-      classic.set(queueIndex);
-      this.#ioInterrupt();
-      return;
-    }
-    // No queue indicators registered, or a queue beyond the 64 classic bits: nowhere to signal.
-    this.state.counters.droppedNotifications++;
-  }
-
-  #configChange(): void {
-    const indicators = this.#configIndicators;
-    if (!indicators) {
-      this.state.counters.droppedNotifications++;
-      return;
-    }
-    indicators.set(0);
-    this.#ioInterrupt();
-  }
-
-  #ioInterrupt(): void {
-    if (this.#interruptPending) return;
-    this.#interruptPending = true;
-    this.#handlers.ioInterrupt();
   }
 }
 
