@@ -251,6 +251,23 @@ describe('queues and notifications', () => {
     expect(irq.config).toBe(1);
   });
 
+  it('sets DEVICE_NEEDS_RESET at DRIVER_OK for a split queue whose size is not a power of two (real ring factory)', () => {
+    const device = new EchoDevice();
+    const irq = { config: 0 };
+    const state = new VirtioTransportState(device, {
+      memory: new FlatGuestMemory(new Uint8Array(0x10000)),
+      interrupt: { usedBuffer() {}, configChange: () => irq.config++ },
+      transport: 'pci',
+    });
+    negotiate(state, V1);
+    enable(state, 0, 6);
+    state.writeStatus(ACK | DRIVER | FEATURES_OK | DRIVER_OK);
+    expect(state.status & NEEDS_RESET).toBe(NEEDS_RESET);
+    expect((state.lastError as VirtqueueError).code).toBe('bad-queue-config');
+    expect(device.ctx).toBeUndefined();
+    expect(irq.config).toBe(1);
+  });
+
   it('passes the raw value to the device only when VIRTIO_F_NOTIFICATION_DATA was negotiated', () => {
     const nd = featureMask(VIRTIO_F_NOTIFICATION_DATA);
     const a = live(V1 | nd, { features: nd });

@@ -46,6 +46,7 @@ export class EchoDevice implements VirtioDevice {
   #echoed = 0;
   #scratch = 0;
   #buf = new Uint8Array(4096);
+  readonly #config = new DataView(new ArrayBuffer(8));
 
   constructor(opts: EchoDeviceOptions = {}) {
     this.numQueues = opts.queues ?? 1;
@@ -59,8 +60,7 @@ export class EchoDevice implements VirtioDevice {
   }
 
   readConfig(offset: number, width: 1 | 2 | 4): number {
-    const bytes = new Uint8Array(8);
-    const dv = new DataView(bytes.buffer);
+    const dv = this.#config;
     dv.setUint32(0, this.#echoed, true);
     dv.setUint32(4, this.#scratch, true);
     if (width === 1) return dv.getUint8(offset);
@@ -70,13 +70,12 @@ export class EchoDevice implements VirtioDevice {
 
   writeConfig(offset: number, width: 1 | 2 | 4, value: number): void {
     if (offset < 4) return; // echoed is read-only
-    const bytes = new Uint8Array(4);
-    const dv = new DataView(bytes.buffer);
-    dv.setUint32(0, this.#scratch, true);
-    if (width === 1) dv.setUint8(offset - 4, value);
-    else if (width === 2) dv.setUint16(offset - 4, value, true);
-    else dv.setUint32(offset - 4, value, true);
-    this.#scratch = dv.getUint32(0, true);
+    const dv = this.#config;
+    dv.setUint32(4, this.#scratch, true);
+    if (width === 1) dv.setUint8(offset, value);
+    else if (width === 2) dv.setUint16(offset, value, true);
+    else dv.setUint32(offset, value, true);
+    this.#scratch = dv.getUint32(4, true);
   }
 
   attach(host: DeviceHost): void {
