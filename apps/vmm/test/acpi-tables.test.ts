@@ -120,6 +120,7 @@ describe('DSDT', () => {
       for (const [i, base, irq] of [[0, '0xF0000000', '0x00000005'], [1, '0xF0001000', '0x00000006']] as const) {
         expect(dsl).toMatch(new RegExp(`Device \\(VR0${i}\\)\\s*\\{\\s*Name \\(_HID, "LNRO0005"\\)[\\s\\S]*?Memory32Fixed \\(ReadWrite,\\s*${base},\\s*0x00001000,[\\s\\S]*?Interrupt \\(ResourceConsumer, Edge, ActiveHigh, Exclusive, ,, \\)\\s*\\{\\s*${irq},`));
       }
+      expect(dsl).toMatch(/Device \(COM1\)[\s\S]*?EisaId \("PNP0501"\)[\s\S]*?IO \(Decode16,\s*0x03F8,\s*0x03F8,\s*0x01,\s*0x08,\s*\)\s*IRQNoFlags \(\)\s*\{4\}/);
       expect(dsl).toMatch(/Name \(\\_S5, Package \(0x04\)\s*\{\s*0x05,\s*Zero,\s*Zero,\s*Zero\s*\}/);
       expect(dsl).not.toMatch(/Error|Unknown|Unexpected/i);
     } finally {

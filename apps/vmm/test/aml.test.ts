@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buffer, device, eisaId, integer, method, name, nameSeg, nameString, pkg, pkgLength, ret, scope, string } from '../src/acpi/aml.js';
-import { addressSpace, extendedInterrupt, io, memory32Fixed, resourceTemplate } from '../src/acpi/resources.js';
+import { addressSpace, extendedInterrupt, io, irqNoFlags, memory32Fixed, resourceTemplate } from '../src/acpi/resources.js';
 
 const bytes = (...b: number[]) => Uint8Array.from(b);
 const ascii = (s: string) => [...s].map((c) => c.charCodeAt(0));
@@ -64,6 +64,12 @@ describe('resource descriptors (ACPI 6.5 section 6.4)', () => {
   it('encodes an edge, active-high, exclusive Interrupt as large item 0x89', () => {
     expect(extendedInterrupt(5, { edge: true, activeLow: false, shared: false })).toEqual(bytes(0x89, 0x06, 0x00, 0x03, 0x01, 0x05, 0x00, 0x00, 0x00));
     expect(extendedInterrupt(20, { edge: false, activeLow: true, shared: true })[3]).toBe(0x0d);
+  });
+
+  it('encodes IRQNoFlags as small item 0x22 with an IRQ mask', () => {
+    expect(irqNoFlags(4)).toEqual(bytes(0x22, 0x10, 0x00));
+    expect(irqNoFlags(12)).toEqual(bytes(0x22, 0x00, 0x10));
+    expect(() => irqNoFlags(16)).toThrow(RangeError);
   });
 
   it('encodes IO as small item 0x47', () => {

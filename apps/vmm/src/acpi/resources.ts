@@ -41,6 +41,12 @@ export function extendedInterrupt(gsi: number, opts: InterruptOptions): Uint8Arr
   return out;
 }
 
+/** IRQNoFlags() { irq }: small item 0x22, an edge-triggered, active-high ISA IRQ (0-15). */
+export function irqNoFlags(irq: number): Uint8Array {
+  if (!(irq >= 0 && irq < 16)) throw new RangeError(`ISA IRQ ${irq} out of range`);
+  return Uint8Array.of(0x22, (1 << irq) & 0xff, (1 << irq) >> 8);
+}
+
 /** IO(Decode16, min, max, alignment, length): small item 0x47, 8 bytes. */
 export function io(min: number, max: number, alignment: number, length: number): Uint8Array {
   const out = new Uint8Array(8);

@@ -57,6 +57,11 @@ export class Bus {
     return undefined;
   }
 
+  /** True when a device owns `addr`. */
+  claims(addr: number): boolean {
+    return this.#find(addr) !== undefined;
+  }
+
   /** Reads `size` (1, 2, 4 or 8) bytes at `addr`; 8-byte values above 2^53 lose precision. */
   read(addr: number, size: number): number {
     if (size === 8) return this.read(addr, 4) + this.read(addr + 4, 4) * 2 ** 32;

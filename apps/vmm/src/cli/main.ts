@@ -15,6 +15,7 @@ program
   .option('--cmdline <text>', 'kernel command line (default: console=ttyS0, or the test guest shell)')
   .option('--memory <size>', 'guest RAM, e.g. 512M or 2G', '512M')
   .option('--cpus <n>', 'number of vCPUs', '1')
+  .option('--stats', 'print device access counts (port I/O and MMIO exits) when the VMM exits')
   .option('--direct', "use this host's /dev/kvm even where it cannot run a stock kernel (no nested rig)")
   .action(async (opts) => {
     process.exitCode = await runCommand(opts);

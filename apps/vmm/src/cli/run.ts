@@ -16,6 +16,7 @@ export interface RunOptions {
   memory: string;
   cpus: string;
   direct?: boolean;
+  stats?: boolean;
 }
 
 /** The guest's check run when `run` boots the test guest with no kernel given. */
@@ -70,18 +71,19 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     log(`${kvm.reason}; re-running inside the nested KVM rig`);
     const argv = [process.execPath, BIN, 'run', '--direct', '--kernel', kernelPath, '--cmdline', cmdline, '--memory', opts.memory, '--cpus', String(cpus)];
     if (initrdPath !== undefined) argv.push('--initrd', initrdPath);
+    if (opts.stats) argv.push('--stats');
     const r = await runWhereKvmWorks(argv, { interactive: true, timeoutMs: RIG_SESSION_MS });
     if (r.mode === 'skipped') throw new CliError(r.reason ?? 'no KVM that can run a stock kernel');
     if (r.infraFailure) log(`rig failure: ${r.infraFailure}`);
     return r.status ?? 1;
   }
-  return boot({ kernel, initrd, cmdline, memory, cpus });
+  return boot({ kernel, initrd, cmdline, memory, cpus, stats: opts.stats });
 }
 
-async function boot(opts: { kernel: Uint8Array; initrd?: Uint8Array; cmdline: string; memory: number; cpus: number }): Promise<number> {
+async function boot(opts: { kernel: Uint8Array; initrd?: Uint8Array; cmdline: string; memory: number; cpus: number; stats?: boolean }): Promise<number> {
   let machine: Machine;
   try {
-    machine = new Machine({ ...opts, output: (bytes) => process.stdout.write(bytes) });
+    machine = new Machine({ ...opts, consoleFd: 1 });
   } catch (e) {
     if (e instanceof KvmError || e instanceof BootImageError || e instanceof MemoryTooSmallError || e instanceof RangeError) throw new CliError(e.message);
     throw e;
@@ -93,6 +95,11 @@ async function boot(opts: { kernel: Uint8Array; initrd?: Uint8Array; cmdline: st
     const result = await machine.run();
     restore();
     if (result.reason !== 'guest powered off') log(result.reason);
+    if (machine.stats) {
+      const { pio, mmio } = machine.platform;
+      log(`${machine.stats.total} device accesses; unclaimed: ${pio.unclaimedReads + pio.unclaimedWrites} port, ${mmio.unclaimedReads + mmio.unclaimedWrites} MMIO; most frequent:`);
+      for (const line of machine.stats.report()) log(line);
+    }
     return result.status;
   } catch (e) {
     restore();

@@ -7,14 +7,17 @@ import { loadLinux, MemoryTooSmallError } from '../boot/loader.js';
 import { dispatch } from '../bus/dispatch.js';
 import { adjustCpuid } from '../vcpu/cpuid.js';
 import { bootMsrs } from '../vcpu/boot-state.js';
-import { Channel } from '../vcpu/channel.js';
+import { type Access, Channel, serveSlice } from '../vcpu/channel.js';
 import type { VcpuMessage, VcpuStop, VcpuWorkerData } from '../vcpu/messages.js';
-import { PanicDetector } from './panic-detector.js';
+import { ExitStats } from './exit-stats.js';
+import { ConsoleWriter } from '../devices/console-writer.js';
 import { Platform } from './platform.js';
 
 /** Intel-only KVM scratch areas, placed in the hole below 4 GiB (harmless on AMD). */
 const TSS_ADDR = 0xfffb_d000;
 const IDENTITY_MAP_ADDR = 0xfffb_c000;
+/** How long the main thread serves device accesses before its event loop runs again (ms). */
+const SERVE_SLICE_MS = 20;
 /** Largest vCPU count (the MADT and the LAPIC IDs use 8 bits). */
 export const MAX_CPUS = 254;
 
@@ -25,7 +28,10 @@ export interface MachineOptions {
   readonly cmdline: string;
   readonly memory: number;
   readonly cpus: number;
-  readonly output: (bytes: Uint8Array) => void;
+  /** File descriptor guest console output is written to (default 1, stdout). */
+  readonly consoleFd?: number;
+  /** Count device accesses for `stats()`. */
+  readonly stats?: boolean;
 }
 
 /** How a run ended: the process exit status and a one-line reason. */
@@ -54,15 +60,13 @@ export class Machine {
   readonly #vm: Vm;
   readonly #ram: GuestRam;
   readonly #opts: MachineOptions;
-  readonly #panic: PanicDetector;
   readonly #lowRamSize: number;
-  #out = new Uint8Array(4096);
-  #outLength = 0;
-  #flushScheduled = false;
+  /** Device access counts (only with `stats: true`). */
+  readonly stats?: ExitStats;
   #threads: VcpuThread[] = [];
+  readonly #doorbell = Channel.doorbell();
   #result?: MachineResult;
-  #finished!: (r: MachineResult) => void;
-  readonly #done = new Promise<MachineResult>((resolve) => (this.#finished = resolve));
+  #panicLine?: string;
 
   /**
    * Opens /dev/kvm, creates the VM and its RAM, loads the kernel and builds the ACPI tables.
@@ -73,16 +77,14 @@ export class Machine {
     if (!Number.isInteger(opts.cpus) || opts.cpus < 1 || opts.cpus > MAX_CPUS) throw new RangeError(`--cpus must be 1-${MAX_CPUS}`);
     if (opts.memory < MIN_MEMORY) throw new MemoryTooSmallError(`memory too small: at least ${MIN_MEMORY / 2 ** 20} MiB is needed`);
     this.#opts = opts;
-    this.#panic = new PanicDetector((line) => {
-      this.#flush();
-      setTimeout(() => this.finish({ status: 1, reason: `guest ${line}` }), 500).unref();
-    });
+    if (opts.stats) this.stats = new ExitStats();
+    const out = new ConsoleWriter(opts.consoleFd ?? 1);
     this.platform = new Platform({
-      serialOutput: (b) => this.#console(b),
+      serialOutput: (b) => out.byte(b),
       irqLine: (gsi, level) => this.#vm.irqLine(gsi, level),
       signalMsi: (address, data) => void this.#vm.signalMsi({ address, data }),
       powerOff: () => this.finish({ status: 0, reason: 'guest powered off' }),
-      reset: () => this.finish({ status: 0, reason: 'guest rebooted' }),
+      reset: () => this.#reset(),
     });
     const regions = ramRegions(opts.memory);
     this.#kvm = Kvm.open();
@@ -103,21 +105,11 @@ export class Machine {
     return this.#ram.bytes(0, this.#lowRamSize);
   }
 
-  #console(byte: number): void {
-    this.#panic.push(byte);
-    this.#out[this.#outLength++] = byte;
-    if (this.#outLength === this.#out.length) this.#flush();
-    else if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      setImmediate(() => this.#flush());
-    }
-  }
-
-  #flush(): void {
-    this.#flushScheduled = false;
-    if (this.#outLength === 0) return;
-    this.#opts.output(this.#out.slice(0, this.#outLength));
-    this.#outLength = 0;
+  #onPanic(line: string): void {
+    if (this.#panicLine !== undefined) return;
+    this.#panicLine = line;
+    // A kernel without panic=-1 halts after the panic: give it a moment to print the trace.
+    setTimeout(() => this.#reset(), 2000).unref();
   }
 
   /** Ends the run with `result` (the first call wins): stops every vCPU through the kick path. */
@@ -125,6 +117,12 @@ export class Machine {
     if (this.#result) return;
     this.#result = result;
     for (const t of this.#threads) this.#stopThread(t);
+  }
+
+  /** A guest reset ends the VMM: status 0 ("guest rebooted"), or 1 after a kernel panic. */
+  #reset(): void {
+    if (this.#panicLine !== undefined) this.finish({ status: 1, reason: `guest ${this.#panicLine}` });
+    else this.finish({ status: 0, reason: 'guest rebooted' });
   }
 
   #stopThread(t: VcpuThread): void {
@@ -150,7 +148,7 @@ export class Machine {
     const loaded = loadLinux({ lowRam: low, kernel: this.#opts.kernel, initrd: this.#opts.initrd, cmdline: this.#opts.cmdline, e820: buildE820(regions), rsdpAddr: acpi.rsdpAddr });
     const supported = this.#kvm.supportedCpuid();
     for (let i = 0; i < this.#opts.cpus; i++) {
-      const channel = new Channel();
+      const channel = new Channel(this.#doorbell);
       const data: VcpuWorkerData = {
         index: i,
         vcpuFd: this.#vm.createVcpu(i),
@@ -159,11 +157,15 @@ export class Machine {
         msrs: bootMsrs(),
         boot: i === 0 ? loaded : undefined,
         channel: channel.sab,
+        doorbell: this.#doorbell,
+        vmFd: this.#vm.fd,
+        serialState: this.platform.serial.state,
+        consoleFd: this.#opts.consoleFd ?? 1,
       };
       this.#threads.push(this.#startWorker(data, channel));
     }
+    await this.#serve();
     await Promise.all(this.#threads.map((t) => t.exited));
-    this.#flush();
     this.#ram.close();
     return this.#result ?? { status: 1, reason: 'all vCPUs stopped' };
   }
@@ -177,24 +179,31 @@ export class Machine {
         t.thread = m.thread;
         t.runAddress = m.runAddress;
         if (this.#result) this.#stopThread(t);
-      } else this.#onStop(data.index, m.stop);
+      } else if (m.type === 'panic') this.#onPanic(m.line);
+      else this.#onStop(data.index, m.stop);
     });
     worker.on('error', (e) => this.finish({ status: 1, reason: `vCPU ${data.index} failed: ${e.message}` }));
     worker.on('exit', () => {
       exited();
       this.finish({ status: 1, reason: `vCPU ${data.index} ended` });
     });
-    void this.#serve(channel);
     return t;
   }
 
-  async #serve(channel: Channel): Promise<void> {
+  /**
+   * Serves the vCPUs' device accesses synchronously in slices of SERVE_SLICE_MS, yielding to
+   * the event loop (console input, signals, worker messages) between slices, until the run ends.
+   */
+  async #serve(): Promise<void> {
     const { pio, mmio } = this.platform;
+    const channels = this.#threads.map((t) => t.channel);
+    const handle = (access: Access) => {
+      this.stats?.record(access);
+      dispatch(access, pio, mmio);
+    };
     while (!this.#result) {
-      await channel.nextRequest();
-      if (channel.stopRequested) return;
-      dispatch(channel.access(), pio, mmio);
-      channel.complete();
+      serveSlice(channels, handle, SERVE_SLICE_MS);
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
@@ -205,7 +214,7 @@ export class Machine {
       case 'poweroff':
         return this.finish({ status: 0, reason: 'guest powered off' });
       case 'reset':
-        return this.finish({ status: 0, reason: 'guest rebooted' });
+        return this.#reset();
       case 'triple-fault':
         return this.finish({ status: 1, reason: `guest triple fault on vCPU ${index} (KVM_EXIT_SHUTDOWN)` });
       case 'crash':

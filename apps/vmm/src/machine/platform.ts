@@ -67,6 +67,7 @@ export class Platform {
       pciMmio: PCI_MMIO_WINDOW,
       intxGsi: pciIntxGsi,
       mmioDevices: this.mmioSlots.taken,
+      com1: COM1,
     };
   }
 }

@@ -1,8 +1,10 @@
 /**
  * The synchronous request channel between a vCPU worker and the device model on the main
- * thread: a SharedArrayBuffer with control words and a data area. The worker posts one
- * port I/O or MMIO access and blocks (Atomics.wait) until the main thread has handled it;
- * the main thread waits with Atomics.waitAsync, so it stays free for the console and signals.
+ * thread: a SharedArrayBuffer with control words and a data area, plus a doorbell word that
+ * all channels of a machine share. The worker posts one port I/O or MMIO access, rings the
+ * doorbell and blocks (spinning briefly, then Atomics.wait) until the main thread has
+ * handled it; the main thread serves in time slices (see `serveSlice`) between which its
+ * event loop runs the console and signals.
  */
 export const CH = {
   STATE: 0,
@@ -38,13 +40,23 @@ export interface Access {
 /** A channel's views over its SharedArrayBuffer (make one on each side from the same buffer). */
 export class Channel {
   readonly sab: SharedArrayBuffer;
+  readonly doorbellSab: SharedArrayBuffer;
   readonly ctl: Int32Array;
   readonly data: Uint8Array;
+  readonly #doorbell: Int32Array;
 
-  constructor(sab = new SharedArrayBuffer(DATA_OFFSET + DATA_SIZE)) {
+  /** A new channel ringing `doorbell` (one per machine), or a view of an existing one. */
+  constructor(doorbell: SharedArrayBuffer, sab = new SharedArrayBuffer(DATA_OFFSET + DATA_SIZE)) {
     this.sab = sab;
+    this.doorbellSab = doorbell;
     this.ctl = new Int32Array(sab, 0, DATA_OFFSET / 4);
     this.data = new Uint8Array(sab, DATA_OFFSET, DATA_SIZE);
+    this.#doorbell = new Int32Array(doorbell, 0, 1);
+  }
+
+  /** A fresh doorbell for the channels of one machine. */
+  static doorbell(): SharedArrayBuffer {
+    return new SharedArrayBuffer(4);
   }
 
   /** Worker side: true once the main thread asked this vCPU to stop. */
@@ -72,7 +84,9 @@ export class Channel {
     ctl[CH.COUNT] = count;
     ctl[CH.IS_WRITE] = isWrite ? 1 : 0;
     Atomics.store(ctl, CH.STATE, REQUEST);
-    Atomics.notify(ctl, CH.STATE);
+    Atomics.add(this.#doorbell, 0, 1);
+    Atomics.notify(this.#doorbell, 0);
+    for (let spin = 0; spin < SPIN && Atomics.load(ctl, CH.STATE) === REQUEST; spin++);
     while (Atomics.load(ctl, CH.STATE) === REQUEST) {
       if (this.stopRequested) return false;
       Atomics.wait(ctl, CH.STATE, REQUEST, 1000);
@@ -102,13 +116,39 @@ export class Channel {
     Atomics.notify(this.ctl, CH.STATE);
   }
 
-  /** Main side: resolves when a request is pending (or the channel was stopped). */
-  async nextRequest(): Promise<void> {
-    for (;;) {
-      const state = Atomics.load(this.ctl, CH.STATE);
-      if (state === REQUEST || this.stopRequested) return;
-      const w = Atomics.waitAsync(this.ctl, CH.STATE, state);
-      if (w.async) await w.value;
+  /** Main side: true while a request waits. */
+  get pending(): boolean {
+    return Atomics.load(this.ctl, CH.STATE) === REQUEST;
+  }
+}
+
+/** Polls before sleeping: a request usually follows a reply within microseconds. */
+const SPIN = 2000;
+
+/**
+ * Main side: serves the requests of `channels` (all on one doorbell) with `handle` for up
+ * to `sliceMs` milliseconds, sleeping on the doorbell while none is pending, and returns so
+ * the caller's event loop can run. Returns the number of requests served.
+ */
+export function serveSlice(channels: readonly Channel[], handle: (a: Access) => void, sliceMs: number): number {
+  if (channels.length === 0) return 0;
+  const doorbell = new Int32Array(channels[0].doorbellSab, 0, 1);
+  const end = performance.now() + sliceMs;
+  let served = 0;
+  for (;;) {
+    const ring = Atomics.load(doorbell, 0);
+    let any = false;
+    for (const c of channels) {
+      if (!c.pending || c.stopRequested) continue;
+      handle(c.access());
+      c.complete();
+      served++;
+      any = true;
     }
+    if (any) continue;
+    for (let spin = 0; spin < SPIN && Atomics.load(doorbell, 0) === ring; spin++);
+    const left = end - performance.now();
+    if (left <= 0) return served;
+    if (Atomics.load(doorbell, 0) === ring) Atomics.wait(doorbell, 0, ring, left);
   }
 }

@@ -11,6 +11,13 @@ export interface VcpuWorkerData {
   /** Only the BSP gets boot registers; APs wait for INIT/SIPI in the in-kernel LAPIC. */
   readonly boot?: BootEntry;
   readonly channel: SharedArrayBuffer;
+  readonly doorbell: SharedArrayBuffer;
+  /** The VM fd, for raising the UART interrupt from this thread. */
+  readonly vmFd: number;
+  /** The shared state of the COM1 UART, whose registers the worker serves itself. */
+  readonly serialState: SharedArrayBuffer;
+  /** Where guest console output goes (1: stdout). */
+  readonly consoleFd: number;
 }
 
 /** Why a vCPU stopped running the guest. */
@@ -25,4 +32,5 @@ export type VcpuStop =
 /** Messages from a vCPU worker to the main thread. */
 export type VcpuMessage =
   | { readonly type: 'ready'; readonly thread: bigint; readonly runAddress: bigint }
+  | { readonly type: 'panic'; readonly line: string }
   | { readonly type: 'exit'; readonly stop: VcpuStop };

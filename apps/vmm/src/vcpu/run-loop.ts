@@ -1,14 +1,17 @@
 import { SystemEvent, type Vcpu } from '@virtio/kvm';
+import { dispatch } from '../bus/dispatch.js';
+import type { Bus } from '../bus/io-bus.js';
 import { type Channel, KIND_IO, KIND_MMIO } from './channel.js';
 import type { VcpuStop } from './messages.js';
 
 /**
- * The synchronous KVM_RUN loop of one vCPU: port I/O and MMIO exits go through `channel` to
- * the device model (the vCPU blocks meanwhile); a kick ('interrupted') ends the loop when a
+ * The synchronous KVM_RUN loop of one vCPU: port I/O to ports `local` claims (the UART) is
+ * served right here; other port I/O and MMIO exits go through `channel` to the device model
+ * (the vCPU blocks meanwhile); a kick ('interrupted') ends the loop when a
  * stop was requested; triple faults (KVM_EXIT_SHUTDOWN), system events, internal errors and
  * failed entries end it with their reason.
  */
-export function runLoop(vcpu: Vcpu, channel: Channel): VcpuStop {
+export function runLoop(vcpu: Vcpu, channel: Channel, local: Bus): VcpuStop {
   const data = channel.data;
   for (;;) {
     if (channel.stopRequested) return { kind: 'stopped' };
@@ -16,6 +19,10 @@ export function runLoop(vcpu: Vcpu, channel: Channel): VcpuStop {
     switch (exit.kind) {
       case 'io': {
         const io = exit.io;
+        if (local.claims(io.port)) {
+          dispatch({ kind: KIND_IO, addr: io.port, size: io.size, count: io.count, isWrite: io.isOut, data: io.data }, local, local);
+          break;
+        }
         const n = io.data.length;
         if (io.isOut) data.set(io.data);
         if (!channel.call(KIND_IO, io.port, io.size, io.count, io.isOut)) return { kind: 'stopped' };
