@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { QueueConfig, RingFeatures } from '../src/queue/types.js';
 
 /** Layouts this test runs; the packed layout can join by adding 'packed'. */
-const LAYOUTS: readonly ('split' | 'packed')[] = ['split'];
+const LAYOUTS: readonly ('split' | 'packed')[] = ['split', 'packed'];
 
 function start(data: object): Worker {
   const url = JSON.stringify(new URL('./thread-worker.ts', import.meta.url).href);
