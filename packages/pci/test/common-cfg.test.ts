@@ -172,6 +172,13 @@ describe('common configuration', () => {
     expect(cc.read(C.queue_size, 2)).toBe(64);
     cc.write(C.queue_size, 2, 32);
     expect(cc.read(C.queue_size, 2)).toBe(32);
+    // A driver that keeps the offered size gets a power-of-two queue when it enables it.
+    const keep = rig({ echo: { queueMaxSize: 100 } });
+    const kc = commonCfg(keep.pci);
+    negotiate(kc, featureMask(VIRTIO_F_VERSION_1));
+    expect(kc.read(C.queue_size, 2)).toBe(64);
+    kc.write(C.queue_enable, 2, 1);
+    expect(keep.pci.state.queue(0)!.size).toBe(64);
     // With packed rings any size up to the maximum is fine.
     const p = rig({ echo: { queueMaxSize: 100, features: featureMask(VIRTIO_F_RING_PACKED) } });
     const pc = commonCfg(p.pci);

@@ -177,7 +177,8 @@ export class CommonCfg {
       case COMMON_CFG.queue_enable:
         // Writing 0 is not allowed to the driver (spec 4.1.4.3.2); only 1 enables.
         if (v === 1 && q) {
-          this.#presentedSize(q);
+          // The size the driver saw is the size the queue gets.
+          if (!q.enabled && q.size !== this.#presentedSize(q)) q.setSize(this.#presentedSize(q));
           state.enableQueue(q.index);
         } else counters.ignoredWrites++;
         return;
@@ -215,7 +216,7 @@ export class CommonCfg {
    */
   #presentedSize(q: QueueState): number {
     if (q.maxSize === 0) return 0;
-    if (!this.#packed() && !isPow2(q.size) && !q.enabled) q.setSize(2 ** Math.floor(Math.log2(q.size)));
+    if (!this.#packed() && !isPow2(q.size)) return 2 ** Math.floor(Math.log2(q.size));
     return q.size;
   }
 }
