@@ -64,7 +64,7 @@ export interface CcwDriverOptions {
   readonly memory: GuestMemory;
   /** Allocates the driver's channel program area and indicators (below 2 GiB). */
   readonly allocator: GuestAllocator;
-  /** Highest revision to try (default 2); lower ones are tried on command reject ([ccw.drv.3]). */
+  /** Highest revision to try (default and at most 2); lower ones are tried on command reject ([ccw.drv.3]). */
   readonly maxRevision?: number;
   /**
    * A transitional driver: tries revision 0 last and, when the device rejects
@@ -155,7 +155,7 @@ export class CcwDriverTransport implements DriverTransport {
    */
   #negotiateRevision(max: number, transitional: boolean): number {
     const lowest = transitional ? VIRTIO_CCW_REV_LEGACY : 1;
-    for (let rev = max; rev >= lowest; rev--) {
+    for (let rev = Math.min(max, VIRTIO_CCW_REV_MAX); rev >= lowest; rev--) {
       encodeRevInfo(this.#io.view, { revision: rev, length: 0 });
       const result = this.#io.run(CCW_CMD_SET_VIRTIO_REV, VIRTIO_REV_INFO_SIZE);
       if (result.status === 'ok') return rev;
