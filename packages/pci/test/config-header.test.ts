@@ -68,6 +68,7 @@ describe('configuration header', () => {
     const virtio = pci.layout.bars.find((b) => b.contents === 'virtio')!;
     const msix = pci.layout.bars.find((b) => b.contents === 'msix')!;
     expect(virtio).toMatchObject({ index: 4, is64: true, space: 'memory' });
+    expect(pci.bars).toBe(pci.layout.bars);
     const reg = 0x10 + 4 * virtio.index;
     expect(pci.configRead(reg, 4)).toBe(0x4); // 64-bit memory, not prefetchable
     pci.configWrite(reg, 4, 0xffffffff);

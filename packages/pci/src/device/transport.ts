@@ -8,7 +8,7 @@
 import { VirtioTransportState, type DeviceQueueFactory, type VirtioDevice } from '@virtio/core';
 import type { GuestMemory } from '@virtio/ring';
 import type { PciFunctionAccess } from '../access.js';
-import { LEGACY_BAR, MSIX_BAR, VIRTIO_BAR, barAddress, computeLayout, installBars, type PciLayout, type PciRegion } from './bars.js';
+import { LEGACY_BAR, MSIX_BAR, VIRTIO_BAR, barAddress, computeLayout, installBars, type PciBar, type PciLayout, type PciRegion } from './bars.js';
 import { installCapabilities } from './capabilities.js';
 import { CommonCfg } from './common-cfg.js';
 import { installHeader, pciIdentity, type PciIdentity, type PciIdentityOptions } from './config-header.js';
@@ -169,6 +169,11 @@ export class PciTransport implements PciFunctionAccess {
         if (off + w > data) this.#windowWrite();
       },
     );
+  }
+
+  /** The implemented BARs (same as `layout.bars`), for a bus that assigns their addresses. */
+  get bars(): readonly PciBar[] {
+    return this.layout.bars;
   }
 
   /** Accesses the transport ignored or answered with zero, and MSI-X activity. */
