@@ -77,9 +77,12 @@ export class PackedDeviceQueue implements DeviceQueue {
    * The next available buffer in ring order, or null when the descriptor at the device's
    * position is not available under its wrap counter.
    * @throws VirtqueueError for any malformed buffer (the queue does not move past it):
-   *   see {@link PackedChainReader}; 'descriptor-index-out-of-range' for a buffer id at or above
-   *   the size, 'head-in-flight' for a buffer id still in flight, 'avail-index-jump' when the
-   *   driver made more descriptors available than the ring holds
+   *   'chain-too-long' (a list longer than the queue size, an indirect table of more entries, or
+   *   a list running into a descriptor that is not available), 'readable-after-writable',
+   *   'bad-indirect-length', 'nested-indirect', 'indirect-with-next', 'indirect-not-negotiated',
+   *   'address-out-of-range', 'length-overflow'; 'descriptor-index-out-of-range' for a buffer id
+   *   at or above the size, 'head-in-flight' for a buffer id still in flight, 'avail-index-jump'
+   *   when the driver made more descriptors available than the ring holds
    */
   pop(): DescriptorChain | null {
     const v = this.#views;
