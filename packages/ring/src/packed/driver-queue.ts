@@ -237,10 +237,10 @@ export class PackedDriverQueue<T = unknown> implements DriverQueue<T> {
 
   /**
    * The next used buffer and the bytes the device wrote into it (0 unless the used descriptor
-   * has VIRTQ_DESC_F_WRITE; clamped to the buffer's writable bytes), or null. Frees its ring slots and buffer id (an indirect table
-   * stays with the buffer id, for reuse).
-   * Under VIRTIO_F_IN_ORDER a used descriptor may close a batch: the earlier buffers of the
-   * batch come back first, each with its whole writable length.
+   * has VIRTQ_DESC_F_WRITE; clamped to the buffer's writable bytes), or null. Frees its ring
+   * slots and buffer id (an indirect table stays with the buffer id, for reuse). Under
+   * VIRTIO_F_IN_ORDER a used descriptor may close a batch: the earlier buffers of the batch
+   * come back first, each with its whole writable length.
    * @throws VirtqueueError 'bad-used-id' when the used buffer id is not in flight
    */
   reap(): UsedBuffer<T> | null {
