@@ -1,6 +1,7 @@
 // PciDriverTransport against our device, through recording and patching accessors.
 import { describe, expect, it } from 'vitest';
 import {
+  VIRTIO_F_ADMIN_VQ,
   VIRTIO_F_NOTIFICATION_DATA,
   VIRTIO_F_NOTIF_CONFIG_DATA,
   VIRTIO_F_RING_PACKED,
@@ -156,6 +157,31 @@ describe('PciDriverTransport', () => {
     expect(() => split.driver.setupQueue(0, { size: 128, descTable: 0, driverArea: 0, deviceArea: 0 })).toThrow(RangeError);
     const packed = bringUp(rig({ echo: { queueMaxSize: 64, features: featureMask(VIRTIO_F_RING_PACKED) } }), { queueSize: 48 });
     expect(() => packed.driver.setupQueue(0, { size: 0, descTable: 0, driverArea: 0, deviceArea: 0 })).toThrow(RangeError);
+  });
+
+  it('[pci.drv.16] sets up queues beyond num_queues only inside the administration queue range', () => {
+    // A device reporting administration queues 1 and 2 (after its one regular queue), each of size 64.
+    const r = rig({ echo: { features: featureMask(VIRTIO_F_ADMIN_VQ) } });
+    const field = (offset: number) => offset - r.pci.layout.common.offset;
+    const { access, log } = recorder(r.pci, (a) => {
+      if (a.kind !== 'barR') return undefined;
+      if (field(a.offset) === C.admin_queue_index) return 1;
+      if (field(a.offset) === C.admin_queue_num) return 2;
+      if (field(a.offset) === C.queue_size) return 64;
+      return undefined;
+    });
+    const up = bringUp(r, { access });
+    expect(up.features & featureMask(VIRTIO_F_ADMIN_VQ)).toBe(featureMask(VIRTIO_F_ADMIN_VQ));
+    const setup = { size: 64, descTable: 0x40000, driverArea: 0x41000, deviceArea: 0x42000 };
+    log.length = 0;
+    expect(() => up.driver.setupQueue(3, setup)).toThrow(RangeError);
+    expect(log.filter((a) => a.kind === 'barW')).toEqual([]);
+    up.driver.setupQueue(2, setup);
+    const selects = commonAccesses(r, log).filter((a) => a.kind === 'barW' && a.field === C.queue_select);
+    expect(selects.map((a) => a.value)).toContain(2);
+    // Without VIRTIO_F_ADMIN_VQ nothing beyond num_queues is set up.
+    const plain = bringUp(rig());
+    expect(() => plain.driver.setupQueue(1, setup)).toThrow(RangeError);
   });
 
   it('[pci.drv.13] after writing 0 to device_status waits until it reads 0', () => {

@@ -6,6 +6,7 @@
  * 64-bit fields as two 32-bit halves) and stays inside the structure the device declared.
  */
 import {
+  VIRTIO_F_ADMIN_VQ,
   VIRTIO_F_NOTIFICATION_DATA,
   VIRTIO_F_NOTIF_CONFIG_DATA,
   VIRTIO_F_RING_PACKED,
@@ -176,11 +177,15 @@ export class PciDriverTransport implements DriverTransport {
    * serves core's initializeDevice as DriverTransport.setupQueue.
    * @returns false when the device refused the vector (it read back VIRTIO_MSI_NO_VECTOR); the
    *   queue is then configured but not enabled, so the caller may retry with another vector.
-   * @throws RangeError for a size the negotiated layout does not allow or above the maximum, or
-   *   a vector outside the MSI-X table; PciDiscoveryError when the device's notify offset lies
+   * @throws RangeError for an index beyond num_queues that is not an administration queue
+   *   (VIRTIO_F_ADMIN_VQ: admin_queue_index .. + admin_queue_num - 1), a size the negotiated
+   *   layout does not allow or above the maximum, or a vector outside the MSI-X table; PciDiscoveryError when the device's notify offset lies
    *   outside its notification structure.
    */
   setupQueue(index: number, q: PciQueueSetup): boolean {
+    if (!this.#queueIndexAllowed(index)) {
+      throw new RangeError(`queue ${index} is neither a regular queue nor one of the device's administration queues`);
+    }
     const max = this.queueMaxSize(index);
     const packed = hasFeature(this.#features, VIRTIO_F_RING_PACKED);
     if (q.size < 1 || q.size > max || (!packed && !isPow2(q.size))) {
@@ -356,6 +361,15 @@ export class PciDriverTransport implements DriverTransport {
   }
 
   // ------------------------------------------------------------ internals
+
+  /** Regular queues, and with VIRTIO_F_ADMIN_VQ the administration queues the device reports. */
+  #queueIndexAllowed(index: number): boolean {
+    if (!Number.isInteger(index) || index < 0) return false;
+    if (index < this.numQueues) return true;
+    if (!hasFeature(this.#features, VIRTIO_F_ADMIN_VQ) || this.caps.common.length < COMMON_CFG.admin_queue_num + 2) return false;
+    const first = this.#common(COMMON_CFG.admin_queue_index, 2);
+    return index >= first && index < first + this.#common(COMMON_CFG.admin_queue_num, 2);
+  }
 
   /** The vector queue `index` gets when the caller names none. */
   #defaultVector(index: number): number {
