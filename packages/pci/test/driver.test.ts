@@ -1,5 +1,6 @@
 // PciDriverTransport against our device, through recording and patching accessors.
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import {
   VIRTIO_F_ADMIN_VQ,
   VIRTIO_F_NOTIFICATION_DATA,
@@ -324,5 +325,28 @@ describe('PciDriverTransport', () => {
     expect(() => window.barRead(4, r.pci.layout.common.offset + 0x12 + 1, 2)).toThrow(RangeError);
     expect(() => window.barRead(1, 0, 4)).toThrow(RangeError);
     expect(log).toEqual([]);
+  });
+});
+
+describe('discovery against a hostile configuration space', () => {
+  it('random capability lists never hang the walk and fail only with PciDiscoveryError', () => {
+    const r = rig();
+    const real = new Uint8Array(256);
+    for (let i = 0; i < 256; i++) real[i] = r.pci.configRead(i, 1);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0x34, max: 0xff }), fc.integer({ min: 0, max: 0xff })), { maxLength: 64 }), (pokes) => {
+        const access = patchedConfig(r.pci, (b) => {
+          b.set(real);
+          for (const [at, v] of pokes) b[at] = v;
+        });
+        try {
+          const caps = discoverCapabilities(access);
+          for (const s of [caps.common, caps.notify, caps.isr]) expect(s.bar).toBeLessThanOrEqual(5);
+        } catch (e) {
+          expect(e).toBeInstanceOf(PciDiscoveryError);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
