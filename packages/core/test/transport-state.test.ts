@@ -89,6 +89,16 @@ describe('device status', () => {
     expect(device.ctx).toBeUndefined();
   });
 
+  it('ignores a status value outside a byte instead of taking its low byte (0x100 must not reset)', () => {
+    const { state, device } = live();
+    state.writeStatus(0x100);
+    state.writeStatus(-1);
+    state.writeStatus(Number.NaN);
+    expect(state.status).toBe(ACK | DRIVER | FEATURES_OK | DRIVER_OK);
+    expect(device.resets).toBe(0);
+    expect(state.counters.ignoredWrites).toBe(3);
+  });
+
   it('ignores the driver setting DEVICE_NEEDS_RESET itself', () => {
     const { state } = setup();
     state.writeStatus(ACK | NEEDS_RESET);

@@ -133,10 +133,14 @@ export class VirtioTransportState {
    * order of spec 3.1.1; a bit whose predecessors are missing is not set, a write that clears
    * a status bit is ignored, FEATURES_OK is refused when the driver's features are not
    * acceptable, DRIVER_OK activates the device (or resumes it after SUSPEND).
-   * Value taken as u8. Never throws.
+   * A value outside 0..255 is ignored (counted). Never throws.
    */
   writeStatus(value: number): void {
-    const v = value & 0xff;
+    if (!Number.isInteger(value) || value < 0 || value > 0xff) {
+      this.counters.ignoredWrites++;
+      return;
+    }
+    const v = value;
     if (v === 0) {
       this.reset();
       return;
