@@ -52,9 +52,9 @@ describe('rig QEMU command and console diagnosis', () => {
       expect(args).toContain(part);
     }
     expect(args).toContain('softlockup_panic=1');
-    expect(args).toContain('local,path=/,mount_tag=hostroot,security_model=none,readonly=on');
-    expect(args).toContain('local,path=/tmp/ctl,mount_tag=ctl,security_model=none ');
-    expect(args).toContain('local,path=/tmp/a,,b,mount_tag=rw0,security_model=none');
+    expect(args).toContain('local,path=/,mount_tag=hostroot,security_model=none,multidevs=remap,readonly=on');
+    expect(args).toContain('local,path=/tmp/ctl,mount_tag=ctl,security_model=none,multidevs=remap ');
+    expect(args).toContain('local,path=/tmp/a,,b,mount_tag=rw0,security_model=none,multidevs=remap');
   });
 
   it('tells set-up failures, soft lockups and panics apart', () => {

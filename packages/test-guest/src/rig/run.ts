@@ -15,9 +15,12 @@ export const L1_DEADLINE_MARGIN_S = 30;
 /** L1 kernel command line: a soft lockup panics and a panic exits QEMU (-no-reboot). */
 export const L1_CMDLINE = 'console=ttyS0 quiet softlockup_panic=1 panic=-1';
 
+// multidevs=remap: the host root spans several filesystems whose inode numbers collide (the
+// roots of proc, sysfs, devtmpfs and tmpfs are all inode 1); without remapping, the guest's
+// 9p client aliases such directories and a mount on /host/proc also appears on /host/sys.
 function virtfs(path: string, tag: string, readonly: boolean): string[] {
   const p = path.replace(/,/g, ',,');
-  return ['-virtfs', `local,path=${p},mount_tag=${tag},security_model=none${readonly ? ',readonly=on' : ''}`];
+  return ['-virtfs', `local,path=${p},mount_tag=${tag},security_model=none,multidevs=remap${readonly ? ',readonly=on' : ''}`];
 }
 
 /** The QEMU arguments of an L1 run (interactive: only emergency kernel messages on the shared terminal). */
@@ -60,16 +63,7 @@ function tail(text: string, n: number): string {
  */
 export async function runInRig(argv: readonly string[], opts: RunOptions, reason: string): Promise<RunResult> {
   const started = Date.now();
-  const fail = (infraFailure: string, extra: Partial<RunResult> = {}): RunResult => ({
-    mode: 'rig',
-    reason,
-    status: null,
-    stdout: '',
-    stderr: '',
-    timedOut: false,
-    infraFailure,
-    ...extra,
-  });
+  const fail = (infraFailure: string): RunResult => ({ mode: 'rig', reason, status: null, stdout: '', stderr: '', timedOut: false, infraFailure });
   let l1;
   try {
     l1 = await buildRigL1({ cacheDir: opts.cacheDir });
@@ -98,8 +92,9 @@ export async function runInRig(argv: readonly string[], opts: RunOptions, reason
     if (statusText !== '' && !run.timedOut) return { ...base, status: Number(statusText) };
     let why: string;
     if (run.timedOut) {
-      const phase =
-        run.timings.commandStartMs !== undefined
+      const phase = opts.interactive
+        ? 'interactive run'
+        : run.timings.commandStartMs !== undefined
           ? 'the command was still running'
           : run.timings.l1InitMs !== undefined
             ? 'L1 reached /init but the command had not started'
@@ -109,7 +104,11 @@ export async function runInRig(argv: readonly string[], opts: RunOptions, reason
       why = `cannot start ${RIG_QEMU}: ${run.spawnError}`;
     } else {
       const diagnosis = diagnoseConsole(run.console);
-      const boot = run.timings.l1InitMs === undefined ? 'L1 did not boot' : 'L1 ended without the command\'s exit status';
+      const boot = opts.interactive
+        ? 'L1 ended without the command\'s exit status (its console is above)'
+        : run.timings.l1InitMs === undefined
+          ? 'L1 did not boot'
+          : 'L1 ended without the command\'s exit status';
       why = diagnosis ?? `${boot} (QEMU exit ${run.exitCode}; ${tail(run.qemuStderr || run.console, 5) || 'no output'})`;
     }
     return { ...base, status: null, infraFailure: why };
