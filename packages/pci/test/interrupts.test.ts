@@ -88,6 +88,17 @@ describe('MSI-X', () => {
     expect(up.driver.takeInterrupt(0)).toEqual({ usedBuffer: false, configChange: true });
   });
 
+  it('tells the interrupt output which table entry the driver rewrote', () => {
+    const changed: number[] = [];
+    const r = rig({ pci: { interrupt: { msi: () => {}, intx: () => {}, msixEntryChanged: (v) => changed.push(v) } } });
+    const t = r.pci.layout.msixTable!;
+    r.pci.barWrite(t.bar, t.offset + 16, 4, 0xfee01000); // vector 1 address
+    r.pci.barWrite(t.bar, t.offset + 24, 4, 0x45); // vector 1 data
+    r.pci.barWrite(t.bar, t.offset + 12, 4, 0); // vector 0 control: not an address/data change
+    expect(changed).toEqual([1, 1]);
+    expect(r.pci.msixEntry(1)).toMatchObject({ addressLo: 0xfee01000, data: 0x45, masked: true });
+  });
+
   it('a masked vector becomes pending and is sent when unmasked; the function mask holds every vector', () => {
     const r = rig();
     const up = bringUp(r, { msix: true });

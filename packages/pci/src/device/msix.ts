@@ -34,9 +34,12 @@ export class Msix {
   #functionMasked = false;
   readonly #send: MsiSender;
   readonly #counters: MutableCounters;
+  readonly #entryChanged: ((vector: number) => void) | undefined;
 
-  constructor(vectors: number, send: MsiSender, counters: MutableCounters) {
+  /** `entryChanged` is told when the driver rewrote a vector's Message Address or Data. */
+  constructor(vectors: number, send: MsiSender, counters: MutableCounters, entryChanged?: (vector: number) => void) {
     this.vectors = vectors;
+    this.#entryChanged = entryChanged;
     this.#table = new Uint32Array(vectors * 4);
     this.#pba = new Uint32Array(Math.ceil(vectors / 64) * 2);
     this.#send = send;
@@ -110,6 +113,7 @@ export class Msix {
     // Vector Control: only the Mask Bit is writable; the other bits are reserved.
     this.#table[offset >>> 2] = field === PCI_MSIX_ENTRY_VECTOR_CTRL ? value & PCI_MSIX_ENTRY_CTRL_MASKBIT : value >>> 0;
     if (field === PCI_MSIX_ENTRY_VECTOR_CTRL) this.#flushPending();
+    else this.#entryChanged?.(Math.floor(offset / PCI_MSIX_ENTRY_SIZE));
   }
 
   /** A driver read of the Pending Bit Array (read-only). */

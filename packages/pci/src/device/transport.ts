@@ -40,6 +40,13 @@ export interface PciInterruptOutput {
   msi(vector: number, addressLo: number, addressHi: number, data: number): void;
   /** INTA# changed level (true = asserted). Only used while MSI-X is disabled. */
   intx(asserted: boolean): void;
+  /**
+   * Optional: the driver rewrote the Message Address or Data of table entry `vector` (read it
+   * with `msixEntry`). A VMM that delivers vectors through KVM irqfds updates that vector's
+   * GSI route here; masking and pending bits stay with the transport, which simply does not
+   * call `msi` for a masked vector.
+   */
+  msixEntryChanged?(vector: number): void;
 }
 
 export interface PciTransportOptions extends PciIdentityOptions {
@@ -117,7 +124,10 @@ export class PciTransport implements PciFunctionAccess {
     });
     const out = opts.interrupt;
     this.#isr = new IsrStatus((level) => out.intx(level));
-    this.#msix = vectors > 0 ? new Msix(vectors, (v, lo, hi, data) => out.msi(v, lo, hi, data), this.#counters) : undefined;
+    this.#msix =
+      vectors > 0
+        ? new Msix(vectors, (v, lo, hi, data) => out.msi(v, lo, hi, data), this.#counters, (v) => out.msixEntryChanged?.(v))
+        : undefined;
     this.#vectors = new VectorMap(vectors, device.numQueues);
     this.state = new VirtioTransportState(device, {
       memory: opts.memory,
