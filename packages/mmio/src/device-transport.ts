@@ -85,6 +85,12 @@ export class MmioTransport {
     return this.#interruptStatus;
   }
 
+  /** A reset from the platform (e.g. machine reboot): as if the driver wrote 0 to Status. */
+  reset(): void {
+    this.state.reset();
+    this.#reset();
+  }
+
   /** An available buffer notification for queue `index` without a register write (ioeventfd with datamatch). */
   notifyQueue(index: number): void {
     this.state.notify(index);

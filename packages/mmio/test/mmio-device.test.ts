@@ -110,6 +110,20 @@ describe('MMIO device registers', () => {
     }
   });
 
+  it('a platform reset behaves like Status = 0: status, InterruptStatus and the line all clear', () => {
+    const t = mmio();
+    const tr = t.transport;
+    negotiate(tr, V1);
+    readyQueue(tr, 0);
+    tr.write(MmioReg.Status, 4, LIVE);
+    t.device.host!.configChanged();
+    tr.reset();
+    expect(tr.read(MmioReg.Status, 4)).toBe(0);
+    expect(tr.read(MmioReg.InterruptStatus, 4)).toBe(0);
+    expect(t.line).toEqual([true, false]);
+    expect(t.device.resets).toBe(2);
+  });
+
   it('[mmio.dev.5] changes ConfigGeneration when the configuration changes', () => {
     const t = mmio();
     const g = t.transport.read(MmioReg.ConfigGeneration, 4);
