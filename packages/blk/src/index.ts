@@ -1,0 +1,9 @@
+// Public exports of @virtio/blk.
+export * from './protocol.js';
+export { BlkConfigOffset, BlkConfigSpace, VIRTIO_BLK_CONFIG_SIZE, type BlkConfigFields } from './config.js';
+export type { BlockBackend } from './backend.js';
+export { MemoryBackend, type MemoryBackendOptions } from './backends/memory.js';
+export { BlkDevice } from './device.js';
+export { DEFAULT_RING_FEATURES, type BlkDeviceOptions, type BlkRangeLimits } from './offer.js';
+export { BlkDriver, BLK_DRIVER_FEATURES, type BlkDriverOptions, type BlkDriverConfig, type BlkRange } from './driver.js';
+export { BlkFramingError, BlkDriverError, type BlkDriverErrorCode } from './errors.js';
