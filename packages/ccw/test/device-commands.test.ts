@@ -41,6 +41,19 @@ describe('device status (spec 4.3.2.3)', () => {
     expect(f.readStatus()).toBe(ACK | DRIVER | FEATURES_OK);
   });
 
+  it('[ccw.dev.9] a write of several bits, one of them refused, changes nothing', () => {
+    const f = fixture();
+    f.setRevision(2);
+    f.writeStatus(ACK);
+    expect(f.writeFeatures(1, 0)).toMatchObject(OK);
+    // DRIVER would be taken, FEATURES_OK is refused (no VIRTIO_F_VERSION_1): neither is set.
+    expect(f.writeStatus(ACK | DRIVER | FEATURES_OK)).toMatchObject(REJECT);
+    expect(f.readStatus()).toBe(ACK);
+    // DRIVER_OK without FEATURES_OK: refused whole, DRIVER not set either.
+    expect(f.writeStatus(ACK | DRIVER | DRIVER_OK)).toMatchObject(REJECT);
+    expect(f.readStatus()).toBe(ACK);
+  });
+
   it('WRITE_STATUS 0 resets the device', () => {
     const f = fixture();
     bringUp(f);

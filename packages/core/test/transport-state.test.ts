@@ -50,6 +50,23 @@ describe('device status', () => {
     expect(state.counters.ignoredWrites).toBe(1);
   });
 
+  it('acceptsStatus predicts whether a write is taken whole, and changes nothing', () => {
+    const { state } = setup();
+    expect(state.acceptsStatus(ACK | DRIVER)).toBe(true);
+    expect(state.acceptsStatus(DRIVER)).toBe(false);
+    expect(state.acceptsStatus(0x100)).toBe(false);
+    state.writeStatus(ACK | DRIVER);
+    // No VIRTIO_F_VERSION_1 accepted: FEATURES_OK would be refused, so would DRIVER_OK.
+    expect(state.acceptsStatus(ACK | DRIVER | FEATURES_OK)).toBe(false);
+    expect(state.acceptsStatus(ACK | DRIVER | FEATURES_OK | DRIVER_OK)).toBe(false);
+    expect(state.acceptsStatus(ACK)).toBe(false); // clears DRIVER
+    expect(state.status).toBe(ACK | DRIVER);
+    state.writeDriverFeatureWord(1, 1);
+    expect(state.acceptsStatus(ACK | DRIVER | FEATURES_OK | DRIVER_OK)).toBe(true);
+    expect(state.status).toBe(ACK | DRIVER);
+    expect(state.counters.featuresRejected).toBe(0);
+  });
+
   it('does not set bits whose predecessors are missing (status bits out of order)', () => {
     const { state } = setup();
     state.writeStatus(DRIVER);

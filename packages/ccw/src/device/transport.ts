@@ -386,10 +386,11 @@ export class CcwTransport {
     if (status !== 'ok') return status;
     const value = this.#buf[0];
     if (value === 0) return this.#reset();
+    // [ccw.dev.9] a status the device cannot take whole (e.g. FEATURES_OK refused) is a
+    // command reject and leaves the status as it was.
+    if (!this.state.acceptsStatus(value)) return 'command-reject';
     this.state.writeStatus(value);
-    // [ccw.dev.9] a status the device did not take (e.g. FEATURES_OK refused) is rejected;
-    // core leaves the refused bits unset.
-    return this.state.status === value ? 'ok' : 'command-reject';
+    return 'ok';
   }
 
   #readStatus(ccw: Ccw): CommandStatus {

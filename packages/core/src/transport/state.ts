@@ -166,6 +166,33 @@ export class VirtioTransportState {
     if (fresh & VIRTIO_CONFIG_S_SUSPEND) this.#suspend();
   }
 
+  /**
+   * Whether {@link writeStatus}(value) would take every bit of `value`, without changing
+   * anything: CCW must leave the status unchanged and reject a write it cannot take whole
+   * (spec 4.3.2.3), where PCI and MMIO take what they can.
+   */
+  acceptsStatus(value: number): boolean {
+    if (!Number.isInteger(value) || value < 0 || value > 0xff) return false;
+    if (value === 0) return true;
+    const cur = this.#status;
+    if ((cur & DRIVER_BITS & ~value) !== 0) return false;
+    const fresh = value & ~cur;
+    let s = cur | (fresh & (VIRTIO_CONFIG_S_FAILED | VIRTIO_CONFIG_S_ACKNOWLEDGE));
+    if (fresh & VIRTIO_CONFIG_S_DRIVER) {
+      if (!(s & VIRTIO_CONFIG_S_ACKNOWLEDGE)) return false;
+      s |= VIRTIO_CONFIG_S_DRIVER;
+    }
+    if (fresh & VIRTIO_CONFIG_S_FEATURES_OK) {
+      if (!this.#featuresAcceptable(s)) return false;
+      s |= VIRTIO_CONFIG_S_FEATURES_OK;
+    }
+    if (fresh & VIRTIO_CONFIG_S_DRIVER_OK && !(s & VIRTIO_CONFIG_S_SUSPEND)) {
+      if (!this.#driverOkReady(s)) return false;
+      s |= VIRTIO_CONFIG_S_DRIVER_OK;
+    }
+    return !(fresh & VIRTIO_CONFIG_S_SUSPEND) || this.#suspendAllowed(s);
+  }
+
   /** Device reset (status 0 written, or the transport's reset command). Never throws. */
   reset(): void {
     this.#activation?.retire();
@@ -226,22 +253,26 @@ export class VirtioTransportState {
   }
 
   #featuresOk(): void {
-    const s = this.#status;
+    // [basic.dev.3] refuse FEATURES_OK unless the driver's subset is acceptable.
+    if (!this.#featuresAcceptable(this.#status)) {
+      this.counters.featuresRejected++;
+      return;
+    }
+    this.#setNegotiated(this.#driverFeatures);
+    this.#status |= VIRTIO_CONFIG_S_FEATURES_OK;
+  }
+
+  /** Whether FEATURES_OK may be set on top of status `s` with the driver's current features. */
+  #featuresAcceptable(s: number): boolean {
     const f = this.#driverFeatures;
     const ordered = (s & VIRTIO_CONFIG_S_DRIVER) !== 0 && (s & VIRTIO_CONFIG_S_FAILED) === 0;
-    // [basic.dev.3] refuse FEATURES_OK unless the driver's subset is acceptable.
-    const acceptable =
+    return (
       ordered &&
       (f & ~this.device.deviceFeatures) === 0n &&
       (f & ~this.#allowed) === 0n &&
       (!this.modern || hasFeature(f, VIRTIO_F_VERSION_1)) &&
-      this.#deviceAccepts(f);
-    if (!acceptable) {
-      this.counters.featuresRejected++;
-      return;
-    }
-    this.#setNegotiated(f);
-    this.#status |= VIRTIO_CONFIG_S_FEATURES_OK;
+      this.#deviceAccepts(f)
+    );
   }
 
   #setNegotiated(features: bigint): void {
@@ -265,16 +296,22 @@ export class VirtioTransportState {
 
   // ---------------------------------------------------------------- activation (DRIVER_OK)
 
-  #driverOk(): void {
-    const s = this.#status;
+  /** Whether DRIVER_OK may be set on top of status `s`. */
+  #driverOkReady(s: number): boolean {
     const legacyDriver = !this.modern && (s & VIRTIO_CONFIG_S_FEATURES_OK) === 0;
     const ready = legacyDriver
       ? (s & VIRTIO_CONFIG_S_DRIVER) !== 0
       : (s & VIRTIO_CONFIG_S_FEATURES_OK) !== 0;
-    if (!ready || (s & (VIRTIO_CONFIG_S_FAILED | VIRTIO_CONFIG_S_DEVICE_NEEDS_RESET)) !== 0) {
+    return ready && (s & (VIRTIO_CONFIG_S_FAILED | VIRTIO_CONFIG_S_DEVICE_NEEDS_RESET)) === 0;
+  }
+
+  #driverOk(): void {
+    const s = this.#status;
+    if (!this.#driverOkReady(s)) {
       this.counters.ignoredWrites++;
       return;
     }
+    const legacyDriver = !this.modern && (s & VIRTIO_CONFIG_S_FEATURES_OK) === 0;
     if (legacyDriver) this.#setNegotiated(this.#driverFeatures & this.device.deviceFeatures & this.#allowed);
     this.#status |= VIRTIO_CONFIG_S_DRIVER_OK;
     const act = new Activation(this.numQueues, this.counters);
@@ -467,10 +504,15 @@ export class VirtioTransportState {
 
   // ---------------------------------------------------------------- suspend (spec 3.4)
 
+  /** Whether SUSPEND may be set on top of status `s`. */
+  #suspendAllowed(s: number): boolean {
+    return !!this.#activation?.live && (s & VIRTIO_CONFIG_S_DRIVER_OK) !== 0 && hasFeature(this.#negotiated, VIRTIO_F_SUSPEND);
+  }
+
   #suspend(): void {
     const act = this.#activation;
     // [basic.dev.12] SUSPEND is ignored unless initialization completed with VIRTIO_F_SUSPEND.
-    if (!act?.live || !(this.#status & VIRTIO_CONFIG_S_DRIVER_OK) || !hasFeature(this.#negotiated, VIRTIO_F_SUSPEND)) {
+    if (!act || !this.#suspendAllowed(this.#status)) {
       this.counters.ignoredWrites++;
       return;
     }
