@@ -1,7 +1,7 @@
 // Test set-up: our BlkDriver drives our BlkDevice over core's LoopbackTransport (or the MMIO
 // transport) in flat guest memory; the device's interrupt calls the driver's handler.
 import { BumpAllocator, FlatGuestMemory, type Segment } from '@virtio/ring';
-import { featureMask, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_RING_PACKED } from '@virtio/core';
+import { featureMask, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_RING_PACKED, type DriverTransport, type VirtioDevice } from '@virtio/core';
 import { LoopbackTransport } from '@virtio/core/testing';
 import { MmioTransport, probeMmio } from '@virtio/mmio';
 import { BLK_DRIVER_FEATURES, BlkDevice, BlkDriver, MemoryBackend, type BlkDeviceOptions, type BlockBackend } from '../src/index.js';
@@ -28,25 +28,28 @@ export interface RigOptions extends Partial<BlkDeviceOptions> {
   readonly driverFeatures?: bigint;
   readonly driverQueues?: number;
   readonly driverQueueSize?: number;
+  /** Puts something between the transport and the device (e.g. a RecordingDevice). */
+  readonly wrap?: (device: BlkDevice) => VirtioDevice;
 }
 
 export function rig(opts: RigOptions = {}) {
   const memory = new FlatGuestMemory(new Uint8Array(MEM_SIZE));
   const backend: BlockBackend = opts.backend ?? new MemoryBackend({ size: 1 << 20 });
   const device = new BlkDevice({ ...opts, backend });
+  const attached = opts.wrap ? opts.wrap(device) : device;
   const allocator = new BumpAllocator(RING_BASE, MEM_SIZE - RING_BASE);
   const wanted = ((opts.driverFeatures ?? BLK_DRIVER_FEATURES) & ~ALL_RING) | (opts.ring ?? 0n);
   let onInterrupt: () => void = () => {};
-  let transport;
+  let transport: DriverTransport;
   let state;
   if (opts.transport === 'mmio') {
-    const mmio = new MmioTransport(device, { memory, interruptLine: (asserted) => asserted && onInterrupt() });
+    const mmio = new MmioTransport(attached, { memory, interruptLine: (asserted) => asserted && onInterrupt() });
     const probe = probeMmio(mmio);
     if (!probe.ok) throw new Error(probe.reason);
     transport = probe.transport;
     state = mmio.state;
   } else {
-    const loop = new LoopbackTransport(device, { memory, transport: 'mmio' });
+    const loop = new LoopbackTransport(attached, { memory, transport: 'mmio' });
     loop.onInterrupt = () => onInterrupt();
     transport = loop;
     state = loop.state;
@@ -59,7 +62,7 @@ export function rig(opts: RigOptions = {}) {
     queueSize: opts.driverQueueSize,
   });
   onInterrupt = () => driver.handleInterrupt();
-  return { memory, backend, device, driver, state, allocator };
+  return { memory, backend, device, attached, driver, state, allocator, transport };
 }
 
 /** A guest buffer of `len` bytes at `addr`, as one segment. */
