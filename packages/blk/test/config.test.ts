@@ -135,7 +135,7 @@ describe('cache mode (writeback)', () => {
 describe('zoned block devices (VIRTIO_BLK_F_ZONED is never offered)', () => {
   // The zoned requirements apply only when VIRTIO_BLK_F_ZONED is negotiated; this device is not
   // zoned, so it must never offer the bit and must refuse FEATURES_OK if a driver accepts it.
-  it('[blk.dev.5] [blk.dev.7] [blk.dev.8] [blk.dev.9] [blk.dev.10] [blk.dev.11] [blk.dev.12] [blk.dev.13] never offers VIRTIO_BLK_F_ZONED, refuses it at FEATURES_OK, zoned fields read 0', () => {
+  it('[blk.dev.4] [blk.dev.5] [blk.dev.7] [blk.dev.8] [blk.dev.9] [blk.dev.10] [blk.dev.11] [blk.dev.12] [blk.dev.13] never offers VIRTIO_BLK_F_ZONED, refuses it at FEATURES_OK, zoned fields read 0', () => {
     for (const opts of OPTION_SETS) {
       const d = new BlkDevice({ backend: backend(), ...opts });
       expect(hasFeature(d.deviceFeatures, VIRTIO_BLK_F_ZONED)).toBe(false);
@@ -143,6 +143,26 @@ describe('zoned block devices (VIRTIO_BLK_F_ZONED is never offered)', () => {
       expect(d.validateFeatures(d.deviceFeatures)).toBe(true);
       for (let o = O.zoned_zone_sectors; o < VIRTIO_BLK_CONFIG_SIZE; o += 4) expect(d.readConfig(o, 4)).toBe(0);
     }
+  });
+});
+
+describe('write_zeroes_may_unmap', () => {
+  it('[blk.dev.20] is set only when the backend can deallocate', () => {
+    const plain = new BlkDevice({ backend: backend() });
+    expect(plain.readConfig(O.write_zeroes_may_unmap, 1)).toBe(0);
+    const punching = Object.assign(backend(), { deallocates: true });
+    expect(new BlkDevice({ backend: punching }).readConfig(O.write_zeroes_may_unmap, 1)).toBe(1);
+    expect(new BlkDevice({ backend: punching, writeZeroes: false }).readConfig(O.write_zeroes_may_unmap, 1)).toBe(0);
+  });
+});
+
+describe('driver view of the cache', () => {
+  it('[blk.drv.2] assumes writeback with FLUSH but no CONFIG_WCE, writethrough with neither', () => {
+    const noWce = rig({ driverFeatures: BLK_DRIVER_FEATURES & ~featureMask(VIRTIO_BLK_F_CONFIG_WCE) });
+    expect(noWce.driver.config.writeback).toBe(true);
+    const neither = rig({ driverFeatures: BLK_DRIVER_FEATURES & ~featureMask(VIRTIO_BLK_F_CONFIG_WCE, VIRTIO_BLK_F_FLUSH) });
+    expect(neither.driver.config.writeback).toBe(false);
+    expect(neither.device.writebackCache).toBe(false);
   });
 });
 
