@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Bus } from '../src/bus/io-bus.js';
 import { COMMAND_MEMORY, ConfigSpace, PCI_CFG } from '../src/pci/config-space.js';
 import { PciBus } from '../src/pci/bus.js';
+import { PciConfigFilter } from '../src/pci/config-filter.js';
 import type { PciBar, PciFunction, PciFunctionContext } from '../src/pci/function.js';
 import { HOST_BRIDGE_DEVICE, HOST_BRIDGE_VENDOR } from '../src/pci/host-bridge.js';
 
@@ -154,5 +155,33 @@ describe('BARs and interrupts', () => {
     expect(() => pci.plug(new FakeFunction([{ index: 0, size: 0x40000000, is64: false }]))).toThrow(/exhausted/);
     for (let i = 1; i < 32; i++) pci.plug(new FakeFunction([]));
     expect(() => pci.plug(new FakeFunction([]))).toThrow(/no free PCI slot/);
+  });
+});
+
+describe('PciConfigFilter (served in vCPU threads)', () => {
+  it('shares CONFIG_ADDRESS with the bus and answers empty slots, other buses and functions itself', () => {
+    const { pci, pio } = setup();
+    const slot = pci.plug(new FakeFunction([]));
+    const filter = new PciConfigFilter(pci.sharedState);
+    const addr = (bus: number, dev: number, fn: number) => {
+      const v = (0x80000000 | (bus << 16) | (dev << 11) | (fn << 8)) >>> 0;
+      return Uint8Array.of(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24);
+    };
+    const data = new Uint8Array(4);
+    expect(filter.tryServe(0xcf8, 4, 1, true, addr(0, 7, 0))).toBe(true);
+    expect(pio.read(0xcf8, 4)).toBe(0x80003800);
+    expect(filter.tryServe(0xcfc, 4, 1, false, data)).toBe(true);
+    expect([...data]).toEqual([0xff, 0xff, 0xff, 0xff]);
+    for (const [bus, dev, fn] of [[1, slot, 0], [0, slot, 3]]) {
+      filter.tryServe(0xcf8, 4, 1, true, addr(bus, dev, fn));
+      expect(filter.tryServe(0xcfc, 2, 1, false, data)).toBe(true);
+    }
+    pio.write(0xcf8, 4, 0x80000000 | (slot << 11));
+    expect(filter.tryServe(0xcfc, 4, 1, false, data)).toBe(false);
+    filter.tryServe(0xcf8, 4, 1, false, data);
+    expect([...data]).toEqual([0x00, slot << 3, 0x00, 0x80]);
+    pio.write(0xcf8, 4, 0);
+    expect(filter.tryServe(0xcfc, 4, 1, false, data)).toBe(true);
+    expect(filter.tryServe(0x3f8, 1, 1, false, data)).toBe(false);
   });
 });

@@ -161,6 +161,7 @@ export class Machine {
         vmFd: this.#vm.fd,
         serialState: this.platform.serial.state,
         consoleFd: this.#opts.consoleFd ?? 1,
+        pciState: this.platform.pci.sharedState,
       };
       this.#threads.push(this.#startWorker(data, channel));
     }

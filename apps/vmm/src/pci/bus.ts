@@ -2,6 +2,7 @@ import type { BusDevice } from '../bus/io-bus.js';
 import { COMMAND_MEMORY, PCI_CFG } from './config-space.js';
 import { HostBridge } from './host-bridge.js';
 import type { PciFunction } from './function.js';
+import { PCI_SHARED, PCI_SHARED_BYTES } from './config-filter.js';
 
 /** How the PCI bus reaches the interrupt controller (KVM's vm.irqLine / vm.signalMsi). */
 export interface PciInterrupts {
@@ -43,12 +44,15 @@ export class PciBus {
   readonly #opts: PciBusOptions;
   #mappings: Mapping[] = [];
   #nextBar: number;
-  #cf8 = 0;
+  /** CONFIG_ADDRESS and the populated-slot bitmap, shared with vCPU threads' PciConfigFilter. */
+  readonly sharedState = new SharedArrayBuffer(PCI_SHARED_BYTES);
+  readonly #shared = new Int32Array(this.sharedState);
 
   constructor(opts: PciBusOptions) {
     this.#opts = opts;
     this.#nextBar = opts.mmioWindow.base;
     this.#slots[0] = new HostBridge();
+    Atomics.store(this.#shared, PCI_SHARED.PRESENT, 1);
   }
 
   /**
@@ -72,6 +76,7 @@ export class PciBus {
     const gsi = this.#opts.intxGsi(slot, 0);
     fn.configWrite(PCI_CFG.INTERRUPT_LINE, 1, gsi);
     this.#slots[slot] = fn;
+    Atomics.or(this.#shared, PCI_SHARED.PRESENT, 1 << slot);
     const irq = this.#opts.interrupts;
     fn.attach?.({ intxGsi: gsi, setIntx: (a) => irq.irqLine(gsi, a), signalMsi: (addr, data) => irq.signalMsi(addr, data) });
     this.#remap();
@@ -121,12 +126,12 @@ export class PciBus {
   /** Port BusDevice for 0xCF8-0xCFF: CONFIG_ADDRESS (32-bit at 0xCF8) and CONFIG_DATA. */
   readonly configPorts: BusDevice = {
     read: (off, size) => {
-      if (off === 0) return size === 4 ? this.#cf8 >>> 0 : 0xffffffff >>> (32 - size * 8);
+      if (off === 0) return size === 4 ? Atomics.load(this.#shared, PCI_SHARED.CF8) >>> 0 : 0xffffffff >>> (32 - size * 8);
       return this.#dataAccess(off - 4, size, undefined);
     },
     write: (off, size, v) => {
       if (off === 0) {
-        if (size === 4) this.#cf8 = (v & 0x80fffffc) >>> 0;
+        if (size === 4) Atomics.store(this.#shared, PCI_SHARED.CF8, v & 0x80fffffc);
         return;
       }
       this.#dataAccess(off - 4, size, v);
@@ -134,7 +139,7 @@ export class PciBus {
   };
 
   #dataAccess(byte: number, size: number, value: number | undefined): number {
-    const a = this.#cf8;
+    const a = Atomics.load(this.#shared, PCI_SHARED.CF8) >>> 0;
     const ones = size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
     if (!(a & 0x80000000) || byte + size > 4) return ones;
     const bus = (a >>> 16) & 0xff;

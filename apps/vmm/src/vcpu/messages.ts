@@ -18,6 +18,8 @@ export interface VcpuWorkerData {
   readonly serialState: SharedArrayBuffer;
   /** Where guest console output goes (1: stdout). */
   readonly consoleFd: number;
+  /** The PCI bus's CONFIG_ADDRESS and populated-slot bitmap (PciConfigFilter). */
+  readonly pciState: SharedArrayBuffer;
 }
 
 /** Why a vCPU stopped running the guest. */

@@ -1,17 +1,18 @@
 import { SystemEvent, type Vcpu } from '@virtio/kvm';
 import { dispatch } from '../bus/dispatch.js';
 import type { Bus } from '../bus/io-bus.js';
+import type { PciConfigFilter } from '../pci/config-filter.js';
 import { type Channel, KIND_IO, KIND_MMIO } from './channel.js';
 import type { VcpuStop } from './messages.js';
 
 /**
- * The synchronous KVM_RUN loop of one vCPU: port I/O to ports `local` claims (the UART) is
- * served right here; other port I/O and MMIO exits go through `channel` to the device model
+ * The synchronous KVM_RUN loop of one vCPU: port I/O to ports `local` claims (the UART) and
+ * PCI configuration accesses that reach no function (`pci`) are served right here; other port I/O and MMIO exits go through `channel` to the device model
  * (the vCPU blocks meanwhile); a kick ('interrupted') ends the loop when a
  * stop was requested; triple faults (KVM_EXIT_SHUTDOWN), system events, internal errors and
  * failed entries end it with their reason.
  */
-export function runLoop(vcpu: Vcpu, channel: Channel, local: Bus): VcpuStop {
+export function runLoop(vcpu: Vcpu, channel: Channel, local: Bus, pci: PciConfigFilter): VcpuStop {
   const data = channel.data;
   for (;;) {
     if (channel.stopRequested) return { kind: 'stopped' };
@@ -23,6 +24,7 @@ export function runLoop(vcpu: Vcpu, channel: Channel, local: Bus): VcpuStop {
           dispatch({ kind: KIND_IO, addr: io.port, size: io.size, count: io.count, isWrite: io.isOut, data: io.data }, local, local);
           break;
         }
+        if (pci.tryServe(io.port, io.size, io.count, io.isOut, io.data)) break;
         const n = io.data.length;
         if (io.isOut) data.set(io.data);
         if (!channel.call(KIND_IO, io.port, io.size, io.count, io.isOut)) return { kind: 'stopped' };

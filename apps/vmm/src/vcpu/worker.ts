@@ -9,6 +9,7 @@ import { ConsoleWriter } from '../devices/console-writer.js';
 import { Serial } from '../devices/serial.js';
 import { PanicDetector } from '../machine/panic-detector.js';
 import { COM1 } from '../machine/platform.js';
+import { PciConfigFilter } from '../pci/config-filter.js';
 import { bootFpu, bootRegs, bootSregs, configureLapicLints } from './boot-state.js';
 import { Channel } from './channel.js';
 import type { VcpuMessage, VcpuStop, VcpuWorkerData } from './messages.js';
@@ -35,7 +36,7 @@ function start(): VcpuStop {
     vcpu.setSregs(bootSregs(vcpu.getSregs(), wd.boot));
     vcpu.setRegs(bootRegs(wd.boot));
   }
-  return runLoop(vcpu, new Channel(wd.doorbell, wd.channel), serialBus());
+  return runLoop(vcpu, new Channel(wd.doorbell, wd.channel), serialBus(), new PciConfigFilter(wd.pciState));
 }
 
 /** This thread's view of COM1: output straight to the console fd, IRQ 4 through KVM_IRQ_LINE. */

@@ -1,0 +1,86 @@
+// End to end: the stock Debian kernel boots under our VMM to the test guest's /init, which
+// prints VMMTEST lines and powers off; the VMM exits 0. Runs directly on hardware KVM, in
+// the nested rig where /dev/kvm is kvm-pvm, and is skipped (with the reason) otherwise.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildTestGuest, type CheckDefinition, kvmRunMode, parseVmmtest, runWhereKvmWorks } from '@virtio/test-guest';
+import { describe, expect, it } from 'vitest';
+import { fakeBzImage } from './helpers.js';
+
+const BIN = fileURLToPath(new URL('../bin/virtio-vmm.mjs', import.meta.url));
+const APP = fileURLToPath(new URL('..', import.meta.url));
+
+function vmm(...args: string[]) {
+  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+}
+
+describe('CLI errors (no KVM needed)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vmm-cli-'));
+  const garbage = join(dir, 'garbage');
+  const tiny = join(dir, 'tiny-bzimage');
+  writeFileSync(garbage, new Uint8Array(100_000).map((_, i) => (i * 7919) & 0xff));
+  writeFileSync(tiny, fakeBzImage());
+
+  it('reports a missing kernel file in one line', () => {
+    const r = vmm('run', '--kernel', join(dir, 'nope'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`virtio-vmm: cannot read kernel ${join(dir, 'nope')}: no such file\n`);
+  });
+
+  it('reports a file that is not a bzImage in one line', () => {
+    const r = vmm('run', '--kernel', garbage);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`virtio-vmm: ${garbage}: not a bzImage: no "HdrS" setup header magic\n`);
+  });
+
+  it('reports too little memory, a bad memory size and a bad vCPU count in one line', () => {
+    expect(vmm('run', '--kernel', tiny, '--memory', '16M').stderr).toBe('virtio-vmm: memory too small: 16M given, at least 64M is needed\n');
+    expect(vmm('run', '--kernel', tiny, '--memory', 'lots').stderr).toMatch(/^virtio-vmm: invalid memory size "lots".*\n$/);
+    expect(vmm('run', '--kernel', tiny, '--cpus', '0').stderr).toBe('virtio-vmm: invalid --cpus "0" (expected 1-254)\n');
+  });
+
+  it('reports a missing initrd in one line', () => {
+    const r = vmm('run', '--kernel', tiny, '--initrd', join(dir, 'none.cpio'));
+    expect(r.stderr).toBe(`virtio-vmm: cannot read initrd ${join(dir, 'none.cpio')}: no such file\n`);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+const where = kvmRunMode();
+
+/** Reports how many CPUs the guest kernel brought online (the APs come up through INIT/SIPI). */
+const cpusCheck: CheckDefinition = {
+  name: 'cpus',
+  description: 'number of online CPUs',
+  shell: `vmmtest_result true "\\"online\\":$(grep -c ^processor /proc/cpuinfo)"`,
+};
+
+describe(`stock Linux boot (${where.mode}: ${where.reason})`, () => {
+  it.skipIf(where.mode === 'skipped')(
+    'boots the Debian kernel to the test guest /init and powers off with status 0, on 1 and on 2 vCPUs',
+    async () => {
+      const guest = await buildTestGuest({ checks: [cpusCheck] });
+      const cmdline = guest.cmdline(['boot', 'cpus']);
+      // One rig boot for both runs: a shell prints each VMM's exit status after its output.
+      const one = (cpus: number) => `'${process.execPath}' '${BIN}' run --direct --kernel '${guest.kernel}' --initrd '${guest.initrd}' --cmdline '${cmdline}' --memory 512M --cpus ${cpus}`;
+      const script = `${one(1)}; echo "@@VMM-EXIT-1 $?"; ${one(2)}; echo "@@VMM-EXIT-2 $?"`;
+      const r = await runWhereKvmWorks(['/bin/sh', '-c', script], { cwd: APP, timeoutMs: 900_000 });
+      expect(r.infraFailure, r.infraFailure).toBeUndefined();
+      const end1 = r.stdout.indexOf('@@VMM-EXIT-1');
+      const runs = [r.stdout.slice(0, end1), r.stdout.slice(end1, r.stdout.indexOf('@@VMM-EXIT-2'))];
+      expect(r.stdout, r.stderr).toMatch(/@@VMM-EXIT-1 0\n/);
+      expect(r.stdout, r.stderr).toMatch(/@@VMM-EXIT-2 0\n/);
+      runs.forEach((out, i) => {
+        const report = parseVmmtest(out);
+        expect(report.done, out.slice(-2000)).toBe(true);
+        expect(report.ok, out.slice(-2000)).toBe(true);
+        expect(report.results.find((c) => c.check === 'boot')?.ok).toBe(true);
+        expect(report.results.find((c) => c.check === 'cpus')?.online, out.slice(-2000)).toBe(i + 1);
+      });
+    },
+    1_000_000,
+  );
+});
