@@ -29,7 +29,7 @@ const opArb = fc.record({
 });
 
 /** Ops of one batch on disjoint 16-sector slots, so their order does not matter. */
-function batch(raw: fc.RecordValue<{ kind: string; slot: number; count: number; seed: number; unmap: boolean }>[]): Op[] {
+function batch(raw: readonly { kind: string; slot: number; count: number; seed: number; unmap: boolean }[]): Op[] {
   const used = new Set<number>();
   const ops: Op[] = [];
   for (const r of raw) {
