@@ -1,0 +1,134 @@
+/**
+ * The control virtqueue's commands (spec 5.1.6.5): struct virtio_net_ctrl { u8 class;
+ * u8 command; u8 command-specific-data[]; u8 ack; }. The device-readable part holds class,
+ * command and data; the ack is the last device-writable byte. Every command takes effect
+ * before its chain is returned.
+ */
+import type { DescriptorChain, GuestMemory } from '@virtio/ring';
+import { ChainReader } from '@virtio/ring';
+import type { NetConfig } from './config.js';
+import type { RxFilter } from './filter.js';
+import type { Negotiated } from './negotiated.js';
+import {
+  ETH_ALEN,
+  VIRTIO_NET_CTRL_ANNOUNCE,
+  VIRTIO_NET_CTRL_ANNOUNCE_ACK,
+  VIRTIO_NET_CTRL_MAC,
+  VIRTIO_NET_CTRL_MAC_ADDR_SET,
+  VIRTIO_NET_CTRL_MAC_TABLE_SET,
+  VIRTIO_NET_CTRL_MQ,
+  VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN,
+  VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET,
+  VIRTIO_NET_CTRL_RX,
+  VIRTIO_NET_CTRL_RX_ALLMULTI,
+  VIRTIO_NET_CTRL_RX_PROMISC,
+  VIRTIO_NET_CTRL_VLAN,
+  VIRTIO_NET_CTRL_VLAN_ADD,
+  VIRTIO_NET_CTRL_VLAN_DEL,
+  VIRTIO_NET_ERR,
+  VIRTIO_NET_OK,
+  VIRTIO_NET_S_ANNOUNCE,
+  VLAN_N_VID,
+} from './protocol.js';
+
+/** Largest command-specific-data the device reads, in bytes (a MAC table of 2 x 4096 entries). */
+export const CTRL_MAX_DATA = 8 + 2 * 4096 * ETH_ALEN;
+
+/** What control commands act on. */
+export interface CtrlTarget {
+  readonly neg: Negotiated;
+  readonly config: NetConfig;
+  readonly filter: RxFilter;
+  readonly maxPairs: number;
+  /** VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET accepted. */
+  setActivePairs(pairs: number): void;
+}
+
+/** Thrown for a control chain the device cannot even answer (no writable ack byte). */
+export class CtrlChainError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CtrlChainError';
+  }
+}
+
+/**
+ * Executes one control command and writes its ack. Returns the bytes written (1).
+ * @throws CtrlChainError when the chain has no device-writable byte for the ack;
+ * GuestMemoryError never (popped chains are inside guest memory).
+ */
+export function executeCtrl(memory: GuestMemory, chain: DescriptorChain, t: CtrlTarget): number {
+  if (chain.writableLength < 1) throw new CtrlChainError('control chain without a device-writable ack byte');
+  let ack = VIRTIO_NET_ERR;
+  if (chain.readableLength >= 2 && chain.readableLength - 2 <= CTRL_MAX_DATA) {
+    const r = new ChainReader(memory, chain.readable);
+    const cls = r.readU8();
+    const cmd = r.readU8();
+    ack = command(cls, cmd, r.readBytes(r.remaining), t) ? VIRTIO_NET_OK : VIRTIO_NET_ERR;
+  }
+  // The ack is the last device-writable byte.
+  let last = chain.writable[chain.writable.length - 1];
+  for (let i = chain.writable.length - 1; last.len === 0 && i > 0; ) last = chain.writable[--i];
+  memory.writeU8(last.addr + last.len - 1, ack);
+  return chain.writableLength;
+}
+
+function command(cls: number, cmd: number, data: Uint8Array, t: CtrlTarget): boolean {
+  const { neg, filter } = t;
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  switch (cls) {
+    case VIRTIO_NET_CTRL_RX: {
+      // [net.dev.57]; the CTRL_RX_EXTRA commands are not offered, so they fail.
+      if (!neg.ctrlRx || data.length !== 1) return false;
+      const on = data[0] !== 0;
+      if (cmd === VIRTIO_NET_CTRL_RX_PROMISC) filter.promisc = on;
+      else if (cmd === VIRTIO_NET_CTRL_RX_ALLMULTI) filter.allmulti = on;
+      else return false;
+      return true;
+    }
+    case VIRTIO_NET_CTRL_MAC: {
+      if (cmd === VIRTIO_NET_CTRL_MAC_ADDR_SET) {
+        // [net.dev.61]: mac in config space updated before the command is consumed.
+        if (!neg.ctrlMacAddr || data.length !== ETH_ALEN) return false;
+        t.config.setMac(data);
+        return true;
+      }
+      if (cmd !== VIRTIO_NET_CTRL_MAC_TABLE_SET || !neg.ctrlRx) return false;
+      // le32 entries + entries * 6 (unicast), then le32 entries + entries * 6 (multicast).
+      if (data.length < 4) return false;
+      const u = dv.getUint32(0, true);
+      const uEnd = 4 + u * ETH_ALEN;
+      if (uEnd + 4 > data.length) return false;
+      const m = dv.getUint32(uEnd, true);
+      if (uEnd + 4 + m * ETH_ALEN !== data.length) return false;
+      // [net.dev.60]: the table is updated before the command is consumed.
+      filter.setMacTable(data.subarray(4, uEnd), data.subarray(uEnd + 4));
+      return true;
+    }
+    case VIRTIO_NET_CTRL_VLAN: {
+      if (!neg.ctrlVlan || data.length !== 2) return false;
+      const vid = dv.getUint16(0, true);
+      if (vid >= VLAN_N_VID) return false;
+      if (cmd === VIRTIO_NET_CTRL_VLAN_ADD) filter.setVlan(vid, true);
+      else if (cmd === VIRTIO_NET_CTRL_VLAN_DEL) filter.setVlan(vid, false);
+      else return false;
+      return true;
+    }
+    case VIRTIO_NET_CTRL_ANNOUNCE: {
+      // [net.dev.66]: the acknowledgement clears VIRTIO_NET_S_ANNOUNCE.
+      if (!neg.guestAnnounce || cmd !== VIRTIO_NET_CTRL_ANNOUNCE_ACK) return false;
+      t.config.status &= ~VIRTIO_NET_S_ANNOUNCE;
+      return true;
+    }
+    case VIRTIO_NET_CTRL_MQ: {
+      if (!neg.mq || cmd !== VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET || data.length !== 2) return false;
+      const pairs = dv.getUint16(0, true);
+      if (pairs < VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN || pairs > t.maxPairs) return false;
+      // [net.dev.68]: in force before the command's buffer is used.
+      t.setActivePairs(pairs);
+      return true;
+    }
+    default:
+      return false;
+  }
+}

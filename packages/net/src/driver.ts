@@ -1,0 +1,519 @@
+/**
+ * A virtio network driver (driver side of spec 5.1) over @virtio/core's initialization: posts
+ * receive buffers on every receive queue, transmits frames, runs control commands and follows
+ * link and announce changes. Requests are checked against the spec's driver requirements
+ * before anything is exposed to the device.
+ */
+import {
+  featureMask,
+  hasFeature,
+  initializeDevice,
+  selectFeatures,
+  VIRTIO_F_VERSION_1,
+  type DriverDevice,
+  type DriverTransport,
+  type FeatureDependency,
+} from '@virtio/core';
+import type { DriverQueue, GuestAllocator, GuestMemory } from '@virtio/ring';
+import { NetConfigOffset as C } from './config.js';
+import { NetDriverError } from './errors.js';
+import { decodeNetHeader, encodeNetHeader, PLAIN_HEADER, type NetHeader } from './header.js';
+import {
+  ETH_ALEN,
+  ETH_HLEN,
+  netHdrSize,
+  VIRTIO_NET_CTRL_ANNOUNCE,
+  VIRTIO_NET_CTRL_ANNOUNCE_ACK,
+  VIRTIO_NET_CTRL_MAC,
+  VIRTIO_NET_CTRL_MAC_ADDR_SET,
+  VIRTIO_NET_CTRL_MAC_TABLE_SET,
+  VIRTIO_NET_CTRL_MQ,
+  VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET,
+  VIRTIO_NET_CTRL_RX,
+  VIRTIO_NET_CTRL_RX_ALLMULTI,
+  VIRTIO_NET_CTRL_RX_PROMISC,
+  VIRTIO_NET_CTRL_VLAN,
+  VIRTIO_NET_CTRL_VLAN_ADD,
+  VIRTIO_NET_CTRL_VLAN_DEL,
+  VIRTIO_NET_F_CSUM,
+  VIRTIO_NET_F_CTRL_MAC_ADDR,
+  VIRTIO_NET_F_CTRL_RX,
+  VIRTIO_NET_F_CTRL_VLAN,
+  VIRTIO_NET_F_CTRL_VQ,
+  VIRTIO_NET_F_GUEST_ANNOUNCE,
+  VIRTIO_NET_F_GUEST_CSUM,
+  VIRTIO_NET_F_GUEST_ECN,
+  VIRTIO_NET_F_GUEST_TSO4,
+  VIRTIO_NET_F_GUEST_TSO6,
+  VIRTIO_NET_F_GUEST_UFO,
+  VIRTIO_NET_F_HOST_ECN,
+  VIRTIO_NET_F_HOST_TSO4,
+  VIRTIO_NET_F_HOST_TSO6,
+  VIRTIO_NET_F_HOST_UFO,
+  VIRTIO_NET_F_MAC,
+  VIRTIO_NET_F_MQ,
+  VIRTIO_NET_F_MRG_RXBUF,
+  VIRTIO_NET_F_MTU,
+  VIRTIO_NET_F_STATUS,
+  VIRTIO_NET_HDR_F_NEEDS_CSUM,
+  VIRTIO_NET_HDR_GSO_ECN,
+  VIRTIO_NET_HDR_GSO_NONE,
+  VIRTIO_NET_HDR_GSO_TCPV4,
+  VIRTIO_NET_HDR_GSO_TCPV6,
+  VIRTIO_NET_HDR_GSO_UDP,
+  VIRTIO_NET_OK,
+  VIRTIO_NET_S_ANNOUNCE,
+  VIRTIO_NET_S_LINK_UP,
+  VLAN_HLEN,
+  VLAN_N_VID,
+} from './protocol.js';
+
+/** Device features this driver understands by default: everything but the offloads. */
+export const NET_DRIVER_FEATURES = featureMask(
+  VIRTIO_NET_F_MAC,
+  VIRTIO_NET_F_STATUS,
+  VIRTIO_NET_F_MTU,
+  VIRTIO_NET_F_MRG_RXBUF,
+  VIRTIO_NET_F_CTRL_VQ,
+  VIRTIO_NET_F_CTRL_RX,
+  VIRTIO_NET_F_CTRL_VLAN,
+  VIRTIO_NET_F_CTRL_MAC_ADDR,
+  VIRTIO_NET_F_GUEST_ANNOUNCE,
+  VIRTIO_NET_F_MQ,
+);
+
+/** The offload features (headers then matter to the caller: see {@link NetDriverOptions.onFrame}). */
+export const NET_OFFLOAD_FEATURES = featureMask(
+  VIRTIO_NET_F_CSUM,
+  VIRTIO_NET_F_GUEST_CSUM,
+  VIRTIO_NET_F_GUEST_TSO4,
+  VIRTIO_NET_F_GUEST_TSO6,
+  VIRTIO_NET_F_GUEST_ECN,
+  VIRTIO_NET_F_GUEST_UFO,
+  VIRTIO_NET_F_HOST_TSO4,
+  VIRTIO_NET_F_HOST_TSO6,
+  VIRTIO_NET_F_HOST_ECN,
+  VIRTIO_NET_F_HOST_UFO,
+);
+
+// Spec 5.1.3.1; ECN is kept only with TSO4 (stricter than "TSO4 or TSO6").
+const DEPENDENCIES: readonly FeatureDependency[] = [
+  [VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_CSUM],
+  [VIRTIO_NET_F_GUEST_TSO6, VIRTIO_NET_F_GUEST_CSUM],
+  [VIRTIO_NET_F_GUEST_ECN, VIRTIO_NET_F_GUEST_TSO4],
+  [VIRTIO_NET_F_GUEST_UFO, VIRTIO_NET_F_GUEST_CSUM],
+  [VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_CSUM],
+  [VIRTIO_NET_F_HOST_TSO6, VIRTIO_NET_F_CSUM],
+  [VIRTIO_NET_F_HOST_ECN, VIRTIO_NET_F_HOST_TSO4],
+  [VIRTIO_NET_F_HOST_UFO, VIRTIO_NET_F_CSUM],
+  [VIRTIO_NET_F_CTRL_RX, VIRTIO_NET_F_CTRL_VQ],
+  [VIRTIO_NET_F_CTRL_VLAN, VIRTIO_NET_F_CTRL_VQ],
+  [VIRTIO_NET_F_GUEST_ANNOUNCE, VIRTIO_NET_F_CTRL_VQ],
+  [VIRTIO_NET_F_MQ, VIRTIO_NET_F_CTRL_VQ],
+  [VIRTIO_NET_F_CTRL_MAC_ADDR, VIRTIO_NET_F_CTRL_VQ],
+];
+
+export interface NetDriverOptions {
+  readonly memory: GuestMemory;
+  readonly allocator: GuestAllocator;
+  /** Device features to accept if offered, plus ring features. Default {@link NET_DRIVER_FEATURES}. */
+  readonly wantedFeatures?: bigint;
+  /** Queue size for every queue (lowered to the device's maximum). */
+  readonly queueSize?: number;
+  /**
+   * Bytes of each receive buffer, header included. Default: 2048 with MRG_RXBUF; without it,
+   * room for the largest packet the negotiated features allow (spec 5.1.6.3.1).
+   */
+  readonly rxBufferSize?: number;
+  /** Bytes of each transmit buffer, header included. Default: header + 65535 with HOST_TSO/UFO, else header + MTU (or 1500) + 18. */
+  readonly txBufferSize?: number;
+  /** A received frame (a copy) with its header and the queue pair it arrived on. */
+  readonly onFrame?: (frame: Uint8Array, header: NetHeader, pair: number) => void;
+  /** The device's configuration changed (link status, announce request); see {@link NetDriver.linkUp}. */
+  readonly onConfigChange?: () => void;
+}
+
+/** A control command waiting for its ack. */
+interface CtrlRequest {
+  readonly addr: number;
+  /** Offset of the ack byte from addr. */
+  readonly ackAt: number;
+  readonly resolve: (ok: boolean) => void;
+}
+
+export class NetDriver {
+  readonly device: DriverDevice;
+  readonly features: bigint;
+  /** Size of struct virtio_net_hdr in both directions (net.drv.12), in bytes. */
+  readonly hdrSize: number;
+  /** The MAC address in use: the device's with VIRTIO_NET_F_MAC, else a random locally administered one. */
+  mac: Uint8Array;
+  /** MTU the device reported (VIRTIO_NET_F_MTU negotiated), else 1500. */
+  readonly mtu: number;
+  /** max_virtqueue_pairs (1 without VIRTIO_NET_F_MQ). */
+  readonly maxPairs: number;
+  /** Queue pairs transmit may use (VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET); 1 at start. */
+  activePairs = 1;
+  /** Received packets the driver discarded (num_buffers inconsistent with the used buffers). */
+  rxErrors = 0;
+  readonly rxBufferSize: number;
+  readonly txBufferSize: number;
+  readonly #memory: GuestMemory;
+  readonly #allocator: GuestAllocator;
+  readonly #onFrame: NetDriverOptions['onFrame'];
+  readonly #onConfigChange: NetDriverOptions['onConfigChange'];
+  readonly #ctrlIndex: number;
+  readonly #txFree: number[][] = [];
+  readonly #ctrlQueue: CtrlRequest[] = [];
+  readonly #hdr: Uint8Array;
+  #status = VIRTIO_NET_S_LINK_UP;
+  #live = true;
+
+  /** Initializes the device (spec 3.1.1) and posts receive buffers. @throws DeviceInitError */
+  constructor(transport: DriverTransport, opts: NetDriverOptions) {
+    this.#memory = opts.memory;
+    this.#allocator = opts.allocator;
+    this.#onFrame = opts.onFrame;
+    this.#onConfigChange = opts.onConfigChange;
+    const wanted = opts.wantedFeatures ?? NET_DRIVER_FEATURES;
+    const queues: { index: number; size?: number }[] = [];
+    let pairs = 1;
+    let mtu = 1500;
+    let mac: Uint8Array | undefined;
+    let ctrlIndex = -1;
+    let rxSize = 0;
+    let txSize = 0;
+    this.device = initializeDevice(transport, {
+      memory: opts.memory,
+      allocator: opts.allocator,
+      wantedFeatures: wanted,
+      featureDependencies: DEPENDENCIES,
+      queues,
+      checkConfig: (config, offered) => {
+        // The queues depend on what will be negotiated, known from the offer: fill them in here.
+        const f = selectFeatures(offered, wanted, transport.kind, DEPENDENCIES);
+        if (hasFeature(f, VIRTIO_NET_F_MQ)) pairs = config.u16(C.max_virtqueue_pairs);
+        if (pairs < 1 || pairs > 0x8000) return false;
+        if (hasFeature(f, VIRTIO_NET_F_MTU)) mtu = config.u16(C.mtu);
+        if (hasFeature(f, VIRTIO_NET_F_MAC)) mac = Uint8Array.from({ length: ETH_ALEN }, (_, i) => config.u8(C.mac + i));
+        for (let p = 0; p < pairs; p++) queues.push({ index: 2 * p, size: opts.queueSize }, { index: 2 * p + 1, size: opts.queueSize });
+        if (hasFeature(f, VIRTIO_NET_F_CTRL_VQ)) queues.push({ index: (ctrlIndex = 2 * pairs), size: opts.queueSize });
+        const hdr = netHdrSize(hasFeature(f, VIRTIO_F_VERSION_1), hasFeature(f, VIRTIO_NET_F_MRG_RXBUF));
+        const guestGso = f & featureMask(VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_TSO6, VIRTIO_NET_F_GUEST_UFO);
+        const hostGso = f & featureMask(VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_HOST_TSO6, VIRTIO_NET_F_HOST_UFO);
+        // [net.drv.5, 42]: buffers big enough for an MTU-sized packet, or a 64 KiB GSO packet without MRG_RXBUF.
+        rxSize = opts.rxBufferSize ?? (hasFeature(f, VIRTIO_NET_F_MRG_RXBUF) ? 2048 : guestGso ? 65562 : hdr + mtu + ETH_HLEN + VLAN_HLEN);
+        txSize = opts.txBufferSize ?? (hostGso ? hdr + 65535 + ETH_HLEN + VLAN_HLEN : hdr + mtu + ETH_HLEN + VLAN_HLEN);
+        return true;
+      },
+      setup: (qs) => {
+        for (let p = 0; p < pairs; p++) this.#fillRx(qs[2 * p]);
+      },
+    });
+    this.features = this.device.features;
+    this.hdrSize = netHdrSize(hasFeature(this.features, VIRTIO_F_VERSION_1), hasFeature(this.features, VIRTIO_NET_F_MRG_RXBUF));
+    this.#hdr = new Uint8Array(this.hdrSize);
+    this.maxPairs = pairs;
+    this.mtu = mtu;
+    this.#ctrlIndex = ctrlIndex;
+    this.rxBufferSize = rxSize;
+    this.txBufferSize = txSize;
+    // [net.drv.2]: the device's MAC when negotiated, else a locally administered random one.
+    this.mac = mac ?? randomMac();
+    for (let p = 0; p < pairs; p++) this.#txFree.push([]);
+    this.#readStatus();
+  }
+
+  #has(bit: number): boolean {
+    return hasFeature(this.features, bit);
+  }
+
+  /** Whether the link is up: VIRTIO_NET_S_LINK_UP with VIRTIO_NET_F_STATUS, else always (net.drv.3). */
+  get linkUp(): boolean {
+    return !this.#has(VIRTIO_NET_F_STATUS) || (this.#status & VIRTIO_NET_S_LINK_UP) !== 0;
+  }
+
+  /** Whether the device asks the driver to announce itself (VIRTIO_NET_S_ANNOUNCE, GUEST_ANNOUNCE negotiated). */
+  get announceRequested(): boolean {
+    return this.#has(VIRTIO_NET_F_GUEST_ANNOUNCE) && (this.#status & VIRTIO_NET_S_ANNOUNCE) !== 0;
+  }
+
+  #readStatus(): void {
+    if (this.#has(VIRTIO_NET_F_STATUS)) this.#status = this.device.readConfig((c) => c.u16(C.status));
+  }
+
+  #fillRx(q: DriverQueue | undefined): void {
+    if (!q) return;
+    while (q.numFree > 0) {
+      const addr = this.#allocator.alloc(this.rxBufferSize, 8);
+      if (!q.add([], [{ addr, len: this.rxBufferSize }], addr)) {
+        this.#allocator.free(addr);
+        break;
+      }
+    }
+  }
+
+  /**
+   * Queues one frame (Ethernet header first) on transmitq(pair+1) with `header` (default: no
+   * offload). Checks the driver requirements on the header first.
+   * @returns false when the queue is full (nothing queued; call {@link handleInterrupt} or {@link poll} and retry)
+   * @throws NetDriverError 'not-allowed' (the requirement broken is in the message), 'bad-frame', 'not-live'
+   */
+  send(frame: Uint8Array, header: NetHeader = PLAIN_HEADER, pair = 0): boolean {
+    if (!this.#live || this.device.needsReset) throw new NetDriverError('not-live', 'the device was reset or needs a reset');
+    // [net.drv.58, 59]: only transmit queues of active pairs.
+    if (!Number.isInteger(pair) || pair < 0 || pair >= this.activePairs) throw new NetDriverError('not-allowed', `transmitq${pair + 1} is not active`);
+    if (frame.length < ETH_HLEN || this.hdrSize + frame.length > this.txBufferSize) {
+      throw new NetDriverError('bad-frame', `frame of ${frame.length} bytes does not fit a ${this.txBufferSize}-byte transmit buffer`);
+    }
+    this.#checkHeader(frame, header);
+    const index = 2 * pair + 1;
+    const q = this.device.queues[index];
+    if (!q || q.numFree === 0) return false;
+    const free = this.#txFree[pair];
+    const addr = free.pop() ?? this.#allocator.alloc(this.txBufferSize, 8);
+    // [net.drv.13]: num_buffers 0 on transmit.
+    encodeNetHeader({ ...header, numBuffers: 0 }, this.#hdr, this.hdrSize);
+    this.#memory.write(addr, this.#hdr);
+    this.#memory.write(addr + this.hdrSize, frame);
+    if (!q.add([{ addr, len: this.hdrSize + frame.length }], [], addr)) {
+      free.push(addr);
+      return false;
+    }
+    this.device.kick(index);
+    return true;
+  }
+
+  /** Driver requirements on a transmitted header (spec 5.1.6.2.1). @throws NetDriverError 'not-allowed' */
+  #checkHeader(frame: Uint8Array, h: NetHeader): void {
+    const bad = (id: string, why: string): never => {
+      throw new NetDriverError('not-allowed', `[${id}] ${why}`);
+    };
+    const flags = h.flags;
+    if (flags & ~VIRTIO_NET_HDR_F_NEEDS_CSUM) bad('net.drv.39', 'only VIRTIO_NET_HDR_F_NEEDS_CSUM may be set on transmit');
+    if (flags && !this.#has(VIRTIO_NET_F_CSUM)) bad('net.drv.14', 'flags must be 0 without VIRTIO_NET_F_CSUM');
+    const ecn = (h.gsoType & VIRTIO_NET_HDR_GSO_ECN) !== 0;
+    const gso = h.gsoType & ~VIRTIO_NET_HDR_GSO_ECN;
+    if (gso === VIRTIO_NET_HDR_GSO_NONE) {
+      if (ecn) bad('net.drv.20', 'the ECN bit needs a TCP gso_type');
+      // [net.drv.6]: no packet above the MTU without segmentation.
+      const vlan = frame[12] === 0x81 && frame[13] === 0 ? VLAN_HLEN : 0;
+      if (this.#has(VIRTIO_NET_F_MTU) && frame.length > this.mtu + ETH_HLEN + vlan) bad('net.drv.6', `frame exceeds the MTU of ${this.mtu}`);
+      return;
+    }
+    if (gso === VIRTIO_NET_HDR_GSO_TCPV4 && !this.#has(VIRTIO_NET_F_HOST_TSO4)) bad('net.drv.16', 'GSO_TCPV4 needs VIRTIO_NET_F_HOST_TSO4');
+    if (gso === VIRTIO_NET_HDR_GSO_TCPV6 && !this.#has(VIRTIO_NET_F_HOST_TSO6)) bad('net.drv.17', 'GSO_TCPV6 needs VIRTIO_NET_F_HOST_TSO6');
+    if (gso === VIRTIO_NET_HDR_GSO_UDP && !this.#has(VIRTIO_NET_F_HOST_UFO)) bad('net.drv.18', 'GSO_UDP needs VIRTIO_NET_F_HOST_UFO');
+    if (gso !== VIRTIO_NET_HDR_GSO_TCPV4 && gso !== VIRTIO_NET_HDR_GSO_TCPV6 && gso !== VIRTIO_NET_HDR_GSO_UDP) {
+      bad('net.drv.29', `gso_type ${h.gsoType} is not one this driver may use`);
+    }
+    if (ecn && !this.#has(VIRTIO_NET_F_HOST_ECN)) bad('net.drv.20', 'the ECN bit needs VIRTIO_NET_F_HOST_ECN');
+    if (!(flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) || h.gsoSize === 0) bad('net.drv.30', 'GSO needs NEEDS_CSUM and a gso_size');
+  }
+
+  /**
+   * Handles the device's interrupt: reaps every queue, delivers received frames to onFrame,
+   * re-posts receive buffers, resolves control commands, re-reads status on a configuration change.
+   */
+  handleInterrupt(): void {
+    const ev = this.device.handleInterrupt();
+    if (ev.needsReset) {
+      this.#live = false;
+      for (const r of this.#ctrlQueue.splice(0)) r.resolve(false);
+      return;
+    }
+    if (ev.usedBuffer) this.poll();
+    if (ev.configChange) {
+      this.#readStatus();
+      this.#onConfigChange?.();
+    }
+  }
+
+  /** Reaps all queues without waiting for an interrupt (see {@link handleInterrupt}). */
+  poll(): void {
+    if (!this.#live) return;
+    for (let p = 0; p < this.maxPairs; p++) {
+      this.#reapRx(p);
+      const tq = this.device.queues[2 * p + 1];
+      let u;
+      while (tq && (u = tq.reap()) !== null) this.#txFree[p].push(u.token as number);
+    }
+    this.#reapCtrl();
+  }
+
+  #reapRx(pair: number): void {
+    const q = this.device.queues[2 * pair] as DriverQueue<number> | undefined;
+    if (!q) return;
+    const mem = this.#memory;
+    let any = false;
+    let u;
+    while ((u = q.reap()) !== null) {
+      any = true;
+      const bufs = [u];
+      let ok = u.len >= this.hdrSize;
+      let header = PLAIN_HEADER;
+      if (ok) {
+        mem.read(u.token, this.#hdr);
+        header = decodeNetHeader(this.#hdr, this.hdrSize);
+        const n = this.#has(VIRTIO_NET_F_MRG_RXBUF) ? header.numBuffers : 1;
+        // [net.dev.30] seen from here: all num_buffers buffers are used together.
+        for (let i = 1; i < n; i++) {
+          const next = q.reap();
+          if (next === null) {
+            ok = false;
+            break;
+          }
+          bufs.push(next);
+        }
+        if (n < 1) ok = false;
+      }
+      if (ok) {
+        let len = -this.hdrSize;
+        for (const b of bufs) len += b.len;
+        const frame = new Uint8Array(len);
+        let off = 0;
+        for (let i = 0; i < bufs.length; i++) {
+          const skip = i === 0 ? this.hdrSize : 0;
+          mem.read(bufs[i].token + skip, frame.subarray(off, off + bufs[i].len - skip));
+          off += bufs[i].len - skip;
+        }
+        this.#onFrame?.(frame, header, pair);
+      } else {
+        this.rxErrors++;
+      }
+      for (const b of bufs) q.add([], [{ addr: b.token, len: this.rxBufferSize }], b.token);
+    }
+    if (any) this.device.kick(2 * pair);
+  }
+
+  #reapCtrl(): void {
+    const q = this.#ctrlIndex >= 0 ? this.device.queues[this.#ctrlIndex] : undefined;
+    let u;
+    while (q && (u = q.reap()) !== null) {
+      const req = this.#ctrlQueue.find((r) => r.addr === u!.token);
+      if (!req) continue;
+      this.#ctrlQueue.splice(this.#ctrlQueue.indexOf(req), 1);
+      const ack = this.#memory.readU8(req.addr + req.ackAt);
+      this.#allocator.free(req.addr);
+      req.resolve(ack === VIRTIO_NET_OK);
+    }
+  }
+
+  /**
+   * Sends a control command; resolves true on VIRTIO_NET_OK, false on VIRTIO_NET_ERR (or a
+   * device reset). `data` is the command-specific-data.
+   */
+  #command(cls: number, cmd: number, data: Uint8Array): Promise<boolean> {
+    if (!this.#live || this.device.needsReset) return Promise.reject(new NetDriverError('not-live', 'the device was reset or needs a reset'));
+    const q = this.#ctrlIndex >= 0 ? this.device.queues[this.#ctrlIndex] : undefined;
+    if (!q) return Promise.reject(new NetDriverError('not-negotiated', 'VIRTIO_NET_F_CTRL_VQ was not negotiated'));
+    // One allocation: class, command, data at 0; the ack byte at 255 (or after the data).
+    const ackAt = Math.max(255, 2 + data.length);
+    const addr = this.#allocator.alloc(ackAt + 1, 8);
+    this.#memory.writeU8(addr, cls);
+    this.#memory.writeU8(addr + 1, cmd);
+    this.#memory.write(addr + 2, data);
+    this.#memory.writeU8(addr + ackAt, 0xff);
+    const ok = q.add([{ addr, len: 2 + data.length }], [{ addr: addr + ackAt, len: 1 }], addr);
+    if (!ok) {
+      this.#allocator.free(addr);
+      return Promise.reject(new NetDriverError('not-live', 'control queue full'));
+    }
+    return new Promise((resolve) => {
+      this.#ctrlQueue.push({ addr, ackAt, resolve });
+      this.device.kick(this.#ctrlIndex);
+    });
+  }
+
+  #need(bit: number, id: string, what: string): void {
+    if (!this.#has(bit)) throw new NetDriverError('not-negotiated', `[${id}] ${what}`);
+  }
+
+  /** VIRTIO_NET_CTRL_RX_PROMISC. @throws NetDriverError 'not-negotiated' without CTRL_RX (net.drv.48) */
+  setPromisc(on: boolean): Promise<boolean> {
+    this.#need(VIRTIO_NET_F_CTRL_RX, 'net.drv.48', 'VIRTIO_NET_CTRL_RX needs VIRTIO_NET_F_CTRL_RX');
+    return this.#command(VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC, Uint8Array.of(on ? 1 : 0));
+  }
+
+  /** VIRTIO_NET_CTRL_RX_ALLMULTI. @throws NetDriverError 'not-negotiated' without CTRL_RX (net.drv.48) */
+  setAllmulti(on: boolean): Promise<boolean> {
+    this.#need(VIRTIO_NET_F_CTRL_RX, 'net.drv.48', 'VIRTIO_NET_CTRL_RX needs VIRTIO_NET_F_CTRL_RX');
+    return this.#command(VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_ALLMULTI, Uint8Array.of(on ? 1 : 0));
+  }
+
+  /**
+   * VIRTIO_NET_CTRL_MAC_TABLE_SET: le32 count + unicast addresses, le32 count + multicast
+   * addresses (net.drv.52). @throws NetDriverError without CTRL_RX (net.drv.50) or for a bad address
+   */
+  setMacTable(unicast: readonly Uint8Array[], multicast: readonly Uint8Array[]): Promise<boolean> {
+    this.#need(VIRTIO_NET_F_CTRL_RX, 'net.drv.50', 'VIRTIO_NET_CTRL_MAC needs VIRTIO_NET_F_CTRL_RX');
+    const all = [...unicast, ...multicast];
+    if (all.some((m) => m.length !== ETH_ALEN)) throw new NetDriverError('not-allowed', 'MAC addresses are 6 bytes');
+    if (unicast.some((m) => m[0] & 1) || multicast.some((m) => !(m[0] & 1))) {
+      throw new NetDriverError('not-allowed', '[net.drv.52] unicast entries first, then multicast entries');
+    }
+    const data = new Uint8Array(8 + all.length * ETH_ALEN);
+    const dv = new DataView(data.buffer);
+    dv.setUint32(0, unicast.length, true);
+    unicast.forEach((m, i) => data.set(m, 4 + i * ETH_ALEN));
+    const mOff = 4 + unicast.length * ETH_ALEN;
+    dv.setUint32(mOff, multicast.length, true);
+    multicast.forEach((m, i) => data.set(m, mOff + 4 + i * ETH_ALEN));
+    return this.#command(VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_TABLE_SET, data);
+  }
+
+  /** VIRTIO_NET_CTRL_MAC_ADDR_SET; on success {@link mac} follows. @throws NetDriverError without CTRL_MAC_ADDR */
+  async setMac(mac: Uint8Array): Promise<boolean> {
+    this.#need(VIRTIO_NET_F_CTRL_MAC_ADDR, 'net.drv.50', 'VIRTIO_NET_CTRL_MAC_ADDR_SET needs VIRTIO_NET_F_CTRL_MAC_ADDR');
+    if (mac.length !== ETH_ALEN) throw new NetDriverError('not-allowed', 'MAC addresses are 6 bytes');
+    const ok = await this.#command(VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET, mac.slice());
+    if (ok) this.mac = mac.slice();
+    return ok;
+  }
+
+  /** VIRTIO_NET_CTRL_VLAN_ADD / _DEL. @throws NetDriverError without CTRL_VLAN or for vid >= 4096 */
+  setVlan(vid: number, on: boolean): Promise<boolean> {
+    this.#need(VIRTIO_NET_F_CTRL_VLAN, 'net.drv.50', 'VIRTIO_NET_CTRL_VLAN needs VIRTIO_NET_F_CTRL_VLAN');
+    if (!Number.isInteger(vid) || vid < 0 || vid >= VLAN_N_VID) throw new NetDriverError('not-allowed', `VLAN id ${vid} out of range`);
+    return this.#command(VIRTIO_NET_CTRL_VLAN, on ? VIRTIO_NET_CTRL_VLAN_ADD : VIRTIO_NET_CTRL_VLAN_DEL, Uint8Array.of(vid & 0xff, vid >>> 8));
+  }
+
+  /** VIRTIO_NET_CTRL_ANNOUNCE_ACK, after announcing (net.drv.55). @throws NetDriverError without GUEST_ANNOUNCE */
+  async ackAnnounce(): Promise<boolean> {
+    this.#need(VIRTIO_NET_F_GUEST_ANNOUNCE, 'net.drv.55', 'VIRTIO_NET_CTRL_ANNOUNCE needs VIRTIO_NET_F_GUEST_ANNOUNCE');
+    const ok = await this.#command(VIRTIO_NET_CTRL_ANNOUNCE, VIRTIO_NET_CTRL_ANNOUNCE_ACK, new Uint8Array(0));
+    this.#readStatus();
+    return ok;
+  }
+
+  /**
+   * VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET; all queues were configured at initialization (net.drv.56).
+   * Fewer pairs take effect for transmit at once (net.drv.59).
+   * @throws NetDriverError without MQ, or for 0 or more than max_virtqueue_pairs (net.drv.57)
+   */
+  async setQueuePairs(pairs: number): Promise<boolean> {
+    this.#need(VIRTIO_NET_F_MQ, 'net.drv.57', 'VIRTIO_NET_CTRL_MQ needs VIRTIO_NET_F_MQ');
+    if (!Number.isInteger(pairs) || pairs < 1 || pairs > this.maxPairs) {
+      throw new NetDriverError('not-allowed', `[net.drv.57] virtqueue_pairs ${pairs} not in 1..${this.maxPairs}`);
+    }
+    const before = this.activePairs;
+    this.activePairs = Math.min(before, pairs);
+    const ok = await this.#command(VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, Uint8Array.of(pairs & 0xff, pairs >>> 8));
+    this.activePairs = ok ? pairs : before;
+    return ok;
+  }
+
+  /** Resets the device; afterwards nothing is sent and pending commands resolve false. */
+  reset(): void {
+    this.#live = false;
+    for (const r of this.#ctrlQueue.splice(0)) r.resolve(false);
+    this.device.reset();
+  }
+}
+
+function randomMac(): Uint8Array {
+  const mac = new Uint8Array(ETH_ALEN);
+  for (let i = 0; i < ETH_ALEN; i++) mac[i] = Math.floor(Math.random() * 256);
+  mac[0] = (mac[0] & 0xfe) | 0x02; // unicast, locally administered
+  return mac;
+}

@@ -1,0 +1,73 @@
+/** The negotiated feature bits of one activation, resolved once into booleans for the data paths. */
+import { hasFeature, VIRTIO_F_VERSION_1 } from '@virtio/core';
+import type { NetOffloads } from './backend.js';
+import {
+  netHdrSize,
+  VIRTIO_NET_F_CSUM,
+  VIRTIO_NET_F_CTRL_MAC_ADDR,
+  VIRTIO_NET_F_CTRL_RX,
+  VIRTIO_NET_F_CTRL_VLAN,
+  VIRTIO_NET_F_CTRL_VQ,
+  VIRTIO_NET_F_GUEST_ANNOUNCE,
+  VIRTIO_NET_F_GUEST_CSUM,
+  VIRTIO_NET_F_GUEST_ECN,
+  VIRTIO_NET_F_GUEST_TSO4,
+  VIRTIO_NET_F_GUEST_TSO6,
+  VIRTIO_NET_F_GUEST_UFO,
+  VIRTIO_NET_F_HOST_ECN,
+  VIRTIO_NET_F_HOST_TSO4,
+  VIRTIO_NET_F_HOST_TSO6,
+  VIRTIO_NET_F_HOST_UFO,
+  VIRTIO_NET_F_MQ,
+  VIRTIO_NET_F_MRG_RXBUF,
+  VIRTIO_NET_F_MTU,
+  VIRTIO_NET_F_STATUS,
+} from './protocol.js';
+
+export interface Negotiated {
+  /** Size of struct virtio_net_hdr in bytes (10 or 12). */
+  readonly hdrSize: number;
+  readonly mrgRxbuf: boolean;
+  readonly mtu: boolean;
+  readonly status: boolean;
+  /** Offloads of frames passed to the driver (GUEST_*). */
+  readonly guest: NetOffloads;
+  /** Offloads of frames the driver sends (CSUM, HOST_*). */
+  readonly host: NetOffloads;
+  readonly ctrlVq: boolean;
+  readonly ctrlRx: boolean;
+  readonly ctrlVlan: boolean;
+  readonly ctrlMacAddr: boolean;
+  readonly guestAnnounce: boolean;
+  readonly mq: boolean;
+}
+
+export function negotiated(f: bigint): Negotiated {
+  const has = (bit: number): boolean => hasFeature(f, bit);
+  return {
+    hdrSize: netHdrSize(has(VIRTIO_F_VERSION_1), has(VIRTIO_NET_F_MRG_RXBUF)),
+    mrgRxbuf: has(VIRTIO_NET_F_MRG_RXBUF),
+    mtu: has(VIRTIO_NET_F_MTU),
+    status: has(VIRTIO_NET_F_STATUS),
+    guest: {
+      csum: has(VIRTIO_NET_F_GUEST_CSUM),
+      tso4: has(VIRTIO_NET_F_GUEST_TSO4),
+      tso6: has(VIRTIO_NET_F_GUEST_TSO6),
+      ecn: has(VIRTIO_NET_F_GUEST_ECN),
+      ufo: has(VIRTIO_NET_F_GUEST_UFO),
+    },
+    host: {
+      csum: has(VIRTIO_NET_F_CSUM),
+      tso4: has(VIRTIO_NET_F_HOST_TSO4),
+      tso6: has(VIRTIO_NET_F_HOST_TSO6),
+      ecn: has(VIRTIO_NET_F_HOST_ECN),
+      ufo: has(VIRTIO_NET_F_HOST_UFO),
+    },
+    ctrlVq: has(VIRTIO_NET_F_CTRL_VQ),
+    ctrlRx: has(VIRTIO_NET_F_CTRL_RX),
+    ctrlVlan: has(VIRTIO_NET_F_CTRL_VLAN),
+    ctrlMacAddr: has(VIRTIO_NET_F_CTRL_MAC_ADDR),
+    guestAnnounce: has(VIRTIO_NET_F_GUEST_ANNOUNCE),
+    mq: has(VIRTIO_NET_F_MQ),
+  };
+}

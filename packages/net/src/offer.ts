@@ -1,0 +1,151 @@
+/**
+ * From {@link NetDeviceOptions} and the backend to what the device offers: its feature bits
+ * (spec 5.1.3) and the values of struct virtio_net_config (spec 5.1.4), plus the feature
+ * dependencies of spec 5.1.3.1 that FEATURES_OK is checked against.
+ */
+import {
+  featureMask,
+  hasFeature,
+  VIRTIO_F_EVENT_IDX,
+  VIRTIO_F_INDIRECT_DESC,
+  VIRTIO_F_RING_PACKED,
+  VIRTIO_F_VERSION_1,
+} from '@virtio/core';
+import type { NetBackend } from './backend.js';
+import {
+  ETH_ALEN,
+  VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MAX,
+  VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN,
+  VIRTIO_NET_F_CSUM,
+  VIRTIO_NET_F_CTRL_MAC_ADDR,
+  VIRTIO_NET_F_CTRL_RX,
+  VIRTIO_NET_F_CTRL_VLAN,
+  VIRTIO_NET_F_CTRL_VQ,
+  VIRTIO_NET_F_GUEST_ANNOUNCE,
+  VIRTIO_NET_F_GUEST_CSUM,
+  VIRTIO_NET_F_GUEST_ECN,
+  VIRTIO_NET_F_GUEST_TSO4,
+  VIRTIO_NET_F_GUEST_TSO6,
+  VIRTIO_NET_F_GUEST_UFO,
+  VIRTIO_NET_F_HOST_ECN,
+  VIRTIO_NET_F_HOST_TSO4,
+  VIRTIO_NET_F_HOST_TSO6,
+  VIRTIO_NET_F_HOST_UFO,
+  VIRTIO_NET_F_MAC,
+  VIRTIO_NET_F_MQ,
+  VIRTIO_NET_F_MRG_RXBUF,
+  VIRTIO_NET_F_MTU,
+  VIRTIO_NET_F_STATUS,
+} from './protocol.js';
+
+export interface NetDeviceOptions {
+  readonly backend: NetBackend;
+  /** The device's MAC address (6 bytes, offered with VIRTIO_NET_F_MAC). Default 52:54:00:12:34:56. */
+  readonly mac?: Uint8Array;
+  /** Maximum MTU in bytes (68..65535), offered with VIRTIO_NET_F_MTU. Default: not offered. */
+  readonly mtu?: number;
+  /** Queue pairs (max_virtqueue_pairs, 1..0x8000); above 1 VIRTIO_NET_F_MQ is offered. Default 1. */
+  readonly queuePairs?: number;
+  /** Maximum size of every queue (descriptors). Default 256. */
+  readonly queueSize?: number;
+  /** Offer the control queue and its commands (CTRL_VQ, CTRL_RX, CTRL_VLAN, CTRL_MAC_ADDR, GUEST_ANNOUNCE). Default true. */
+  readonly controlQueue?: boolean;
+  /** Link state at creation (VIRTIO_NET_S_LINK_UP). Default true. */
+  readonly linkUp?: boolean;
+  /** Feature bits never to offer (e.g. to test a driver without MRG_RXBUF). Default none. */
+  readonly withhold?: bigint;
+}
+
+/** The default MAC address, in QEMU's locally administered range. */
+export const DEFAULT_MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x12, 0x34, 0x56);
+
+/** Offloads that need the backend to carry struct virtio_net_hdr. */
+export const OFFLOAD_FEATURES = featureMask(
+  VIRTIO_NET_F_CSUM,
+  VIRTIO_NET_F_GUEST_CSUM,
+  VIRTIO_NET_F_GUEST_TSO4,
+  VIRTIO_NET_F_GUEST_TSO6,
+  VIRTIO_NET_F_GUEST_ECN,
+  VIRTIO_NET_F_GUEST_UFO,
+  VIRTIO_NET_F_HOST_TSO4,
+  VIRTIO_NET_F_HOST_TSO6,
+  VIRTIO_NET_F_HOST_ECN,
+  VIRTIO_NET_F_HOST_UFO,
+);
+
+const CONTROL_FEATURES = featureMask(
+  VIRTIO_NET_F_CTRL_VQ,
+  VIRTIO_NET_F_CTRL_RX,
+  VIRTIO_NET_F_CTRL_VLAN,
+  VIRTIO_NET_F_CTRL_MAC_ADDR,
+  VIRTIO_NET_F_GUEST_ANNOUNCE,
+);
+
+/**
+ * `[feature, ...one of these required]` (spec 5.1.3.1): a driver accepting `feature` without
+ * any of the listed bits is refused at FEATURES_OK.
+ */
+export const FEATURE_REQUIREMENTS: readonly (readonly [number, ...number[]])[] = [
+  [VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_CSUM],
+  [VIRTIO_NET_F_GUEST_TSO6, VIRTIO_NET_F_GUEST_CSUM],
+  [VIRTIO_NET_F_GUEST_ECN, VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_TSO6],
+  [VIRTIO_NET_F_GUEST_UFO, VIRTIO_NET_F_GUEST_CSUM],
+  [VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_CSUM],
+  [VIRTIO_NET_F_HOST_TSO6, VIRTIO_NET_F_CSUM],
+  [VIRTIO_NET_F_HOST_ECN, VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_HOST_TSO6],
+  [VIRTIO_NET_F_HOST_UFO, VIRTIO_NET_F_CSUM],
+  [VIRTIO_NET_F_CTRL_RX, VIRTIO_NET_F_CTRL_VQ],
+  [VIRTIO_NET_F_CTRL_VLAN, VIRTIO_NET_F_CTRL_VQ],
+  [VIRTIO_NET_F_GUEST_ANNOUNCE, VIRTIO_NET_F_CTRL_VQ],
+  [VIRTIO_NET_F_MQ, VIRTIO_NET_F_CTRL_VQ],
+  [VIRTIO_NET_F_CTRL_MAC_ADDR, VIRTIO_NET_F_CTRL_VQ],
+];
+
+/** Whether `features` meets {@link FEATURE_REQUIREMENTS}. */
+export function featureRequirementsMet(features: bigint): boolean {
+  for (const [f, ...anyOf] of FEATURE_REQUIREMENTS) {
+    if (hasFeature(features, f) && !anyOf.some((r) => hasFeature(features, r))) return false;
+  }
+  return true;
+}
+
+/** What the device offers, resolved from options. */
+export interface NetOffer {
+  readonly features: bigint;
+  readonly mac: Uint8Array;
+  readonly mtu: number;
+  readonly queuePairs: number;
+  readonly queueSize: number;
+  readonly controlQueue: boolean;
+}
+
+/** @throws RangeError for an out-of-range MTU (net.dev.2), queue pair count (net.dev.1) or MAC length. */
+export function resolveOffer(opts: NetDeviceOptions): NetOffer {
+  const mac = opts.mac ?? DEFAULT_MAC;
+  if (mac.length !== ETH_ALEN) throw new RangeError(`mac must be ${ETH_ALEN} bytes`);
+  const pairs = opts.queuePairs ?? 1;
+  if (!Number.isInteger(pairs) || pairs < VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN || pairs > VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MAX) {
+    throw new RangeError(`queuePairs must be 1..0x8000, got ${pairs}`);
+  }
+  if (opts.mtu !== undefined && (!Number.isInteger(opts.mtu) || opts.mtu < 68 || opts.mtu > 65535)) {
+    throw new RangeError(`mtu must be 68..65535, got ${opts.mtu}`);
+  }
+  const control = opts.controlQueue ?? true;
+  if (pairs > 1 && !control) throw new RangeError('multiqueue (queuePairs > 1) needs the control queue');
+  let features =
+    featureMask(
+      VIRTIO_F_VERSION_1,
+      VIRTIO_F_RING_PACKED,
+      VIRTIO_F_INDIRECT_DESC,
+      VIRTIO_F_EVENT_IDX,
+      VIRTIO_NET_F_MAC,
+      VIRTIO_NET_F_STATUS,
+      VIRTIO_NET_F_MRG_RXBUF,
+    ) |
+    (opts.mtu !== undefined ? featureMask(VIRTIO_NET_F_MTU) : 0n) |
+    (opts.backend.vnetHeader ? OFFLOAD_FEATURES : 0n) |
+    (control ? CONTROL_FEATURES : 0n) |
+    (pairs > 1 ? featureMask(VIRTIO_NET_F_MQ) : 0n);
+  features &= ~((opts.withhold ?? 0n) & ~featureMask(VIRTIO_F_VERSION_1));
+  return { features, mac, mtu: opts.mtu ?? 0, queuePairs: pairs, queueSize: opts.queueSize ?? 256, controlQueue: control };
+}

@@ -1,0 +1,382 @@
+/**
+ * The receive path of one activation (spec 5.1.6.3 "Receiving Packets", 5.1.6.4 "Processing
+ * of Incoming Packets"): filters and prepares each frame's struct virtio_net_hdr, places the
+ * frame in the driver's receive buffers (one chain, or several with VIRTIO_NET_F_MRG_RXBUF),
+ * and holds frames it accepted while the driver has no buffers posted: the backend is paused
+ * then, and resumed once the queued frames are delivered.
+ */
+import type { ActivateContext } from '@virtio/core';
+import type { DescriptorChain, DeviceQueue, GuestMemory, Segment } from '@virtio/ring';
+import { completeChecksum } from './checksum.js';
+import type { NetConfig } from './config.js';
+import type { RxFilter } from './filter.js';
+import { gsoAllowed } from './gso.js';
+import type { Negotiated } from './negotiated.js';
+import {
+  ETH_HLEN,
+  NetHdrOffset as H,
+  VIRTIO_NET_HDR_F_DATA_VALID,
+  VIRTIO_NET_HDR_F_NEEDS_CSUM,
+  VIRTIO_NET_HDR_GSO_ECN,
+  VIRTIO_NET_HDR_GSO_NONE,
+  VIRTIO_NET_HDR_SIZE,
+  VLAN_HLEN,
+} from './protocol.js';
+import type { NetStats } from './stats.js';
+
+/** Flow control towards the backend. */
+export interface RxFlow {
+  pause(): void;
+  resume(): void;
+}
+
+const OK = 0;
+const NO_BUFFERS = 1;
+const DROPPED = 2;
+type Outcome = typeof OK | typeof NO_BUFFERS | typeof DROPPED;
+
+/** A frame accepted while the driver had no buffers: prepared header and frame, copied. */
+interface Pending {
+  readonly pair: number;
+  readonly header: Uint8Array;
+  readonly frame: Uint8Array;
+}
+
+export class RxPath {
+  /** Queue pairs receive steering spreads frames over (VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET); 1 after reset. */
+  activePairs = 1;
+  readonly #ctx: ActivateContext;
+  readonly #memory: GuestMemory;
+  readonly #neg: Negotiated;
+  readonly #config: NetConfig;
+  readonly #filter: RxFilter;
+  readonly #flow: RxFlow;
+  readonly #stats: NetStats;
+  /** Largest frame (without Ethernet header) when VIRTIO_NET_F_MTU was negotiated, else Infinity. */
+  readonly #mtu: number;
+  /** Queue index of receiveqN+1 by pair. */
+  readonly #index: readonly number[];
+  /** Chains popped for a packet that did not fit yet (MRG_RXBUF) or was too small for one (no MRG_RXBUF), by pair. */
+  readonly #held: DescriptorChain[][];
+  readonly #heldBytes: number[];
+  /** Pairs pushed to since the last notification decision. */
+  readonly #pushed: boolean[];
+  readonly #pending: Pending[] = [];
+  #pendingHead = 0;
+  #paused = false;
+  #broken = false;
+  readonly #hdr = new Uint8Array(VIRTIO_NET_HDR_SIZE);
+  #scratch = new Uint8Array(2048);
+
+  constructor(
+    ctx: ActivateContext,
+    neg: Negotiated,
+    config: NetConfig,
+    filter: RxFilter,
+    flow: RxFlow,
+    stats: NetStats,
+    rxIndexes: readonly number[],
+    mtu: number,
+  ) {
+    this.#ctx = ctx;
+    this.#memory = ctx.memory;
+    this.#neg = neg;
+    this.#config = config;
+    this.#filter = filter;
+    this.#flow = flow;
+    this.#stats = stats;
+    this.#mtu = neg.mtu ? mtu : Infinity;
+    this.#index = rxIndexes;
+    this.#held = rxIndexes.map(() => []);
+    this.#heldBytes = rxIndexes.map(() => 0);
+    this.#pushed = rxIndexes.map(() => false);
+    // The driver notifies receive queues only while the device waits for buffers.
+    for (const i of rxIndexes) ctx.queues[i]?.disableNotifications();
+  }
+
+  /** Receive queues this activation has (max_virtqueue_pairs with VIRTIO_NET_F_MQ, else 1). */
+  get pairCount(): number {
+    return this.#index.length;
+  }
+
+  /** Frames accepted and waiting for receive buffers. */
+  get pendingFrames(): number {
+    return this.#pending.length - this.#pendingHead;
+  }
+
+  /**
+   * A frame from the backend. `more` defers the used buffer notification to a later call
+   * (a burst). Never throws.
+   */
+  receive(frame: Uint8Array, header: Uint8Array | null, more: boolean): void {
+    if (this.#broken) {
+      this.#stats.rxErrors++;
+      return;
+    }
+    if (frame.length < ETH_HLEN) {
+      this.#stats.rxErrors++;
+      return;
+    }
+    if (!(this.#config.status & 1) || !this.#filter.accepts(frame, this.#config.mac)) {
+      this.#stats.rxFiltered++;
+      return;
+    }
+    const data = this.#prepare(frame, header);
+    if (data === null) {
+      this.#stats.rxErrors++;
+      return;
+    }
+    const pair = this.#steer(data);
+    if (this.pendingFrames > 0) {
+      this.#enqueue(pair, data);
+    } else if (this.#deliver(pair, this.#hdr, data) === NO_BUFFERS) {
+      this.#enqueue(pair, data);
+      this.#wait(pair);
+    }
+    if (!more) this.flush();
+  }
+
+  /** Available buffer notification on receiveq(pair+1): deliver what waits. */
+  buffersPosted(pair: number): void {
+    this.#ctx.queues[this.#index[pair]]?.disableNotifications();
+    this.#drain();
+  }
+
+  /** Re-tries queued frames (after the active pair count changed). */
+  retry(): void {
+    this.#drain();
+  }
+
+  /** Sends the used buffer notifications the pushes since the last flush call for. */
+  flush(): void {
+    if (this.#broken) return;
+    for (let p = 0; p < this.#pushed.length; p++) {
+      if (!this.#pushed[p]) continue;
+      this.#pushed[p] = false;
+      const q = this.#ctx.queues[this.#index[p]];
+      if (q?.needsNotification()) this.#ctx.interrupt.usedBuffer(this.#index[p]);
+    }
+  }
+
+  #drain(): void {
+    if (this.#broken) return;
+    const pending = this.#pending;
+    while (this.#pendingHead < pending.length) {
+      const p = pending[this.#pendingHead];
+      const pair = p.pair < this.activePairs ? p.pair : 0;
+      if (this.#deliver(pair, p.header, p.frame) === NO_BUFFERS) {
+        this.flush();
+        this.#wait(pair);
+        return;
+      }
+      this.#pendingHead++;
+    }
+    pending.length = 0;
+    this.#pendingHead = 0;
+    this.flush();
+    if (this.#paused && !this.#broken) {
+      this.#paused = false;
+      this.#flow.resume();
+    }
+  }
+
+  /** No buffers on `pair`: ask for a notification (re-checking), pause the backend. */
+  #wait(pair: number): void {
+    if (this.#broken) return;
+    const q = this.#ctx.queues[this.#index[pair]];
+    if (!this.#paused) {
+      this.#paused = true;
+      this.#flow.pause();
+    }
+    try {
+      if (q?.enableNotifications()) {
+        q.disableNotifications();
+        queueMicrotask(() => this.#drain());
+      }
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  #enqueue(pair: number, data: Uint8Array): void {
+    this.#pending.push({ pair, header: this.#hdr.slice(), frame: data.slice() });
+  }
+
+  /**
+   * Fills the header scratch from the backend's header, made valid for what the driver
+   * negotiated; returns the frame to deliver (a scratch copy when a checksum had to be
+   * completed in software) or null to drop it.
+   */
+  #prepare(frame: Uint8Array, header: Uint8Array | null): Uint8Array | null {
+    const h = this.#hdr;
+    h.fill(0);
+    let gso = VIRTIO_NET_HDR_GSO_NONE;
+    let data = frame;
+    if (header !== null && header.length >= H.num_buffers) {
+      const guest = this.#neg.guest;
+      gso = header[H.gso_type];
+      let flags = header[H.flags];
+      // [net.dev.32..35, 43]: no gso_type the driver did not negotiate; [net.dev.44]: GSO needs NEEDS_CSUM.
+      if (!gsoAllowed(gso, guest)) return null;
+      if (gso !== VIRTIO_NET_HDR_GSO_NONE && !(flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) return null;
+      h.set(header.subarray(0, H.num_buffers));
+      if (flags & VIRTIO_NET_HDR_F_NEEDS_CSUM && !guest.csum) {
+        // [net.dev.31]: without GUEST_CSUM, flags are 0 and the packet is fully checksummed.
+        if (this.#scratch.length < frame.length) this.#scratch = new Uint8Array(frame.length * 2);
+        data = this.#scratch.subarray(0, frame.length);
+        data.set(frame);
+        const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
+        if (!completeChecksum(data, view.getUint16(H.csum_start, true), view.getUint16(H.csum_offset, true))) return null;
+        flags &= ~VIRTIO_NET_HDR_F_NEEDS_CSUM;
+      }
+      // [net.dev.15-like hygiene, 45]: only the bits this device may set, RSC_INFO never.
+      flags &= guest.csum ? VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID : 0;
+      h[H.flags] = flags;
+      if (!(flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) h.fill(0, H.csum_start, H.num_buffers);
+      if (gso === VIRTIO_NET_HDR_GSO_NONE) h.fill(0, H.hdr_len, H.csum_start);
+    }
+    // [net.dev.5]: no frame above the MTU unless segmented by the driver.
+    if ((gso & ~VIRTIO_NET_HDR_GSO_ECN) === VIRTIO_NET_HDR_GSO_NONE) {
+      const vlan = data[12] === 0x81 && data[13] === 0x00 ? VLAN_HLEN : 0;
+      if (data.length > this.#mtu + ETH_HLEN + vlan) return null;
+    }
+    return data;
+  }
+
+  /** Receive steering: IPv4 flows spread over the active pairs by addresses and ports; others to pair 0. */
+  #steer(frame: Uint8Array): number {
+    const n = this.activePairs;
+    if (n === 1 || frame.length < 38 || frame[12] !== 0x08 || frame[13] !== 0x00) return 0;
+    let h = 0;
+    for (let i = 26; i < 38; i++) h = (Math.imul(h, 31) + frame[i]) >>> 0;
+    return h % n;
+  }
+
+  /** Device reset: nothing more touches guest memory; queued frames are gone with the driver's buffers. */
+  retire(): void {
+    this.#broken = true;
+    this.#pending.length = 0;
+    this.#pendingHead = 0;
+  }
+
+  #fail(err: unknown): void {
+    this.#broken = true;
+    this.#pending.length = 0;
+    this.#pendingHead = 0;
+    this.#ctx.needsReset(err instanceof Error ? err : new Error(String(err)));
+  }
+
+  /** Places one frame with its prepared header into receiveq(pair+1). */
+  #deliver(pair: number, header: Uint8Array, frame: Uint8Array): Outcome {
+    if (this.#broken) return DROPPED;
+    const q = this.#ctx.queues[this.#index[pair]];
+    if (!q) {
+      this.#stats.rxErrors++;
+      return DROPPED;
+    }
+    try {
+      return this.#neg.mrgRxbuf ? this.#deliverMerged(q, pair, header, frame) : this.#deliverOne(q, pair, header, frame);
+    } catch (err) {
+      this.#fail(err);
+      return DROPPED;
+    }
+  }
+
+  /** Without MRG_RXBUF: one chain per packet ([net.dev.26], num_buffers 1 [net.dev.27]). */
+  #deliverOne(q: DeviceQueue, pair: number, header: Uint8Array, frame: Uint8Array): Outcome {
+    const held = this.#held[pair];
+    const chain = held.length > 0 ? held[0] : q.pop();
+    if (chain === null) return NO_BUFFERS;
+    const hdrSize = this.#neg.hdrSize;
+    const total = hdrSize + frame.length;
+    if (chain.writableLength < total) {
+      // Too small for this frame: the frame is dropped, the buffer kept for the next one.
+      held[0] = chain;
+      this.#stats.rxErrors++;
+      return DROPPED;
+    }
+    held.length = 0;
+    header[H.num_buffers] = 1;
+    header[H.num_buffers + 1] = 0;
+    this.#scatter(chain.writable, header, hdrSize, frame, 0, total);
+    q.push(chain, total);
+    this.#done(pair, frame.length);
+    return OK;
+  }
+
+  /** With MRG_RXBUF: as many chains as the packet needs, all but the last filled ([net.dev.25, 28, 29, 30]). */
+  #deliverMerged(q: DeviceQueue, pair: number, header: Uint8Array, frame: Uint8Array): Outcome {
+    const hdrSize = this.#neg.hdrSize;
+    const total = hdrSize + frame.length;
+    const held = this.#held[pair];
+    while (this.#heldBytes[pair] < total) {
+      const chain = q.pop();
+      if (chain === null) return NO_BUFFERS;
+      if (chain.writableLength === 0) {
+        q.push(chain, 0); // nothing to write into: returned unused
+        this.#pushed[pair] = true;
+        continue;
+      }
+      held.push(chain);
+      this.#heldBytes[pair] += chain.writableLength;
+    }
+    // The first buffer must hold the whole header (spec 5.1.6.3.1: every buffer is at least the header size).
+    if (held[0].writableLength < hdrSize) throw new Error(`receive buffer of ${held[0].writableLength} bytes cannot hold the ${hdrSize}-byte header`);
+    let used = 0;
+    for (let n = 0; n < held.length; n++) {
+      used += held[n].writableLength;
+      if (used >= total) {
+        // Chains beyond the one completing the packet stay held for the next packet.
+        const count = n + 1;
+        header[H.num_buffers] = count & 0xff;
+        header[H.num_buffers + 1] = count >>> 8;
+        let pos = 0;
+        for (let i = 0; i < count; i++) {
+          const c = held[i];
+          const n2 = Math.min(c.writableLength, total - pos);
+          this.#scatter(c.writable, header, hdrSize, frame, pos, n2);
+          pos += n2;
+        }
+        for (let i = 0; i < count; i++) {
+          const c = held[i];
+          q.push(c, i < count - 1 ? c.writableLength : total - (used - c.writableLength));
+        }
+        held.splice(0, count);
+        this.#heldBytes[pair] -= used;
+        this.#done(pair, frame.length);
+        return OK;
+      }
+    }
+    return NO_BUFFERS;
+  }
+
+  #done(pair: number, bytes: number): void {
+    this.#pushed[pair] = true;
+    this.#stats.rxFrames++;
+    this.#stats.rxBytes += bytes;
+  }
+
+  /** Writes bytes [pos, pos+len) of header[0..hdrSize) ++ frame into `segments` from their start. */
+  #scatter(segments: readonly Segment[], header: Uint8Array, hdrSize: number, frame: Uint8Array, pos: number, len: number): void {
+    const mem = this.#memory;
+    let left = len;
+    for (let s = 0; s < segments.length && left > 0; s++) {
+      let addr = segments[s].addr;
+      let room = Math.min(segments[s].len, left);
+      left -= room;
+      while (room > 0) {
+        let n: number;
+        if (pos < hdrSize) {
+          n = Math.min(hdrSize - pos, room);
+          mem.write(addr, header.subarray(pos, pos + n));
+        } else {
+          n = Math.min(frame.length - (pos - hdrSize), room);
+          mem.write(addr, frame.subarray(pos - hdrSize, pos - hdrSize + n));
+        }
+        pos += n;
+        addr += n;
+        room -= n;
+      }
+    }
+  }
+}
