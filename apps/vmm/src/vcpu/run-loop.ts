@@ -1,4 +1,4 @@
-import { SystemEvent, type Vcpu } from '@virtio/kvm';
+import { KvmError, SystemEvent, type Vcpu, type VcpuExit } from '@virtio/kvm';
 import { dispatch } from '../bus/dispatch.js';
 import type { Bus } from '../bus/io-bus.js';
 import type { PciConfigFilter } from '../pci/config-filter.js';
@@ -16,7 +16,8 @@ export function runLoop(vcpu: Vcpu, channel: Channel, local: Bus, pci: PciConfig
   const data = channel.data;
   for (;;) {
     if (channel.stopRequested) return { kind: 'stopped' };
-    const exit = vcpu.run();
+    const exit = run(vcpu);
+    if (exit === undefined) continue;
     switch (exit.kind) {
       case 'io': {
         const io = exit.io;
@@ -56,5 +57,18 @@ export function runLoop(vcpu: Vcpu, channel: Channel, local: Bus, pci: PciConfig
       default:
         return { kind: 'error', detail: `unexpected vCPU exit ${exit.reason}` };
     }
+  }
+}
+
+/**
+ * vcpu.run(), except that EAGAIN — KVM_RUN's answer for an AP still waiting for INIT/SIPI
+ * (mp_state UNINITIALIZED) when it wakes without becoming runnable — yields undefined: run again.
+ */
+function run(vcpu: Vcpu): VcpuExit | undefined {
+  try {
+    return vcpu.run();
+  } catch (e) {
+    if (e instanceof KvmError && e.code === 'EAGAIN') return undefined;
+    throw e;
   }
 }
