@@ -156,8 +156,8 @@ export class NetDriver {
   activePairs = 1;
   /** Received packets the driver discarded (num_buffers inconsistent with the used buffers). */
   rxErrors = 0;
-  readonly rxBufferSize: number;
-  readonly txBufferSize: number;
+  #rxSize = 0;
+  #txSize = 0;
   readonly #memory: GuestMemory;
   readonly #allocator: GuestAllocator;
   readonly #onFrame: NetDriverOptions['onFrame'];
@@ -181,8 +181,6 @@ export class NetDriver {
     let mtu = 1500;
     let mac: Uint8Array | undefined;
     let ctrlIndex = -1;
-    let rxSize = 0;
-    let txSize = 0;
     this.device = initializeDevice(transport, {
       memory: opts.memory,
       allocator: opts.allocator,
@@ -202,8 +200,10 @@ export class NetDriver {
         const guestGso = f & featureMask(VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_TSO6, VIRTIO_NET_F_GUEST_UFO);
         const hostGso = f & featureMask(VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_HOST_TSO6, VIRTIO_NET_F_HOST_UFO);
         // [net.drv.5, 42]: buffers big enough for an MTU-sized packet, or a 64 KiB GSO packet without MRG_RXBUF.
-        rxSize = opts.rxBufferSize ?? (hasFeature(f, VIRTIO_NET_F_MRG_RXBUF) ? 2048 : guestGso ? 65562 : hdr + mtu + ETH_HLEN + VLAN_HLEN);
-        txSize = opts.txBufferSize ?? (hostGso ? hdr + 65535 + ETH_HLEN + VLAN_HLEN : hdr + mtu + ETH_HLEN + VLAN_HLEN);
+        this.#rxSize = opts.rxBufferSize ?? (hasFeature(f, VIRTIO_NET_F_MRG_RXBUF) ? 2048 : guestGso ? 65601 : Math.max(1526, hdr + mtu + ETH_HLEN + VLAN_HLEN));
+        // [net.drv.42]: with MRG_RXBUF every buffer holds at least the header.
+        if (this.#rxSize < hdr) return false;
+        this.#txSize = opts.txBufferSize ?? (hostGso ? hdr + 65535 + ETH_HLEN + VLAN_HLEN : hdr + mtu + ETH_HLEN + VLAN_HLEN);
         return true;
       },
       setup: (qs) => {
@@ -216,12 +216,19 @@ export class NetDriver {
     this.maxPairs = pairs;
     this.mtu = mtu;
     this.#ctrlIndex = ctrlIndex;
-    this.rxBufferSize = rxSize;
-    this.txBufferSize = txSize;
     // [net.drv.2]: the device's MAC when negotiated, else a locally administered random one.
     this.mac = mac ?? randomMac();
     for (let p = 0; p < pairs; p++) this.#txFree.push([]);
     this.#readStatus();
+  }
+
+  /** Bytes of each receive buffer, header included. */
+  get rxBufferSize(): number {
+    return this.#rxSize;
+  }
+  /** Bytes of each transmit buffer, header included. */
+  get txBufferSize(): number {
+    return this.#txSize;
   }
 
   #has(bit: number): boolean {
