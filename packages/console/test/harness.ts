@@ -38,7 +38,10 @@ export function rig(
   });
   const allocator = new FreeListAllocator(0x1000, MEM_SIZE - 0x1000);
   const seen: Seen = { data: new Map(), added: [], removed: [], resizes: [], host: [] };
-  const driver = ConsoleDriver.initialize(transport, {
+  // Interrupts can fire during initialization (DEVICE_READY is answered at once): bind late.
+  let driver: ConsoleDriver | undefined;
+  transport.onInterrupt = () => queueMicrotask(() => driver?.handleInterrupt());
+  driver = ConsoleDriver.initialize(transport, {
     memory,
     allocator,
     ringFeatures,
@@ -55,14 +58,13 @@ export function rig(
     },
     ...driverOpts,
   });
-  transport.onInterrupt = () => queueMicrotask(() => driver.handleInterrupt());
   const text = (port: number) => new TextDecoder().decode(Uint8Array.from(seen.data.get(port) ?? []));
   const needsReset = () => (transport.getStatus() & VIRTIO_CONFIG_S_DEVICE_NEEDS_RESET) !== 0;
   /** Exposes a chain on queue `index` behind the driver's back, as a hostile driver would. */
   const expose = (index: number, out: Segment[], inSegs: Segment[]) => {
-    const q = driver.device.queues[index] as DriverQueue;
+    const q = driver!.device.queues[index] as DriverQueue;
     if (!q.add(out, inSegs, 'hostile')) throw new Error('ring full');
-    driver.device.kick(index);
+    driver!.device.kick(index);
   };
   /** Sends a raw control message (struct virtio_console_control plus `extra`) on the control transmitq. */
   const rawControl = (id: number, event: number, value: number, len = 8) => {
