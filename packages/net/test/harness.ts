@@ -73,7 +73,7 @@ export function rig(opts: RigOptions = {}) {
   });
   let interrupts = 0;
   onInterrupt = opts.manualInterrupts ? () => void interrupts++ : () => driver.handleInterrupt();
-  return { memory, device, driver, callback, sent, received, transport, configChanges: () => configChanges, interrupts: () => interrupts };
+  return { memory, allocator, device, driver, callback, sent, received, transport, configChanges: () => configChanges, interrupts: () => interrupts };
 }
 
 /** An Ethernet frame of `len` bytes to `dst` with deterministic payload. */
@@ -92,3 +92,25 @@ export function ethFrame(len: number, seed = 1, dst: ArrayLike<number> = [0x52, 
 }
 
 export const BROADCAST = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
+
+/** Puts a transmit chain [header bytes ++ frame] on transmitq1 behind the driver's checks, and kicks. */
+export function rawTransmit(r: ReturnType<typeof rig>, header: Uint8Array, frame: Uint8Array): void {
+  const addr = r.allocator.alloc(header.length + frame.length, 8);
+  r.memory.write(addr, header);
+  r.memory.write(addr + header.length, frame);
+  r.driver.device.queues[1]!.add([{ addr, len: header.length + frame.length }], [], addr);
+  r.driver.device.kick(1);
+}
+
+/** A 12-byte struct virtio_net_hdr. */
+export function hdrBytes(flags: number, gsoType: number, gsoSize = 0, csumStart = 0, csumOffset = 0, hdrLen = 0): Uint8Array {
+  const b = new Uint8Array(12);
+  const v = new DataView(b.buffer);
+  b[0] = flags;
+  b[1] = gsoType;
+  v.setUint16(2, hdrLen, true);
+  v.setUint16(4, gsoSize, true);
+  v.setUint16(6, csumStart, true);
+  v.setUint16(8, csumOffset, true);
+  return b;
+}

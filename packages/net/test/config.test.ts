@@ -1,0 +1,118 @@
+// Configuration space, link status and feature negotiation.
+import { describe, expect, it } from 'vitest';
+import { featureMask, VIRTIO_CONFIG_S_FEATURES_OK } from '@virtio/core';
+import { LoopbackTransport } from '@virtio/core/testing';
+import { BumpAllocator, FlatGuestMemory } from '@virtio/ring';
+import {
+  CallbackBackend,
+  NET_DRIVER_FEATURES,
+  NetConfigOffset,
+  NetDevice,
+  NetDriver,
+  VIRTIO_NET_F_CSUM,
+  VIRTIO_NET_F_CTRL_VQ,
+  VIRTIO_NET_F_GUEST_CSUM,
+  VIRTIO_NET_F_GUEST_TSO4,
+  VIRTIO_NET_F_HOST_TSO4,
+  VIRTIO_NET_F_MQ,
+  VIRTIO_NET_F_MTU,
+  VIRTIO_NET_F_STATUS,
+  VIRTIO_NET_S_LINK_UP,
+} from '../src/index.js';
+import { ethFrame, rig } from './harness.js';
+
+const plain = () => new CallbackBackend({ onFrame: () => {} });
+
+describe('configuration space', () => {
+  it('[net.drv.2] the driver takes the MAC address from mac when VIRTIO_NET_F_MAC is negotiated', () => {
+    const mac = Uint8Array.of(0x02, 1, 2, 3, 4, 5);
+    const r = rig({ mac });
+    expect(r.driver.mac).toEqual(mac);
+    expect(r.device.readConfig(NetConfigOffset.mac + 5, 1)).toBe(5);
+  });
+
+  it('[net.drv.2] without VIRTIO_NET_F_MAC the driver uses a locally administered unicast address', () => {
+    const r = rig({ driverFeatures: NET_DRIVER_FEATURES & ~featureMask(5) });
+    expect(r.driver.mac[0] & 0x03).toBe(0x02);
+  });
+
+  it('[net.dev.2] [net.dev.4] offers an MTU only in 68..65535 and never changes it', () => {
+    expect(() => new NetDevice({ backend: plain(), mtu: 67 })).toThrow(RangeError);
+    expect(() => new NetDevice({ backend: plain(), mtu: 65536 })).toThrow(RangeError);
+    const r = rig({ mtu: 9000 });
+    expect(r.device.deviceFeatures & featureMask(VIRTIO_NET_F_MTU)).not.toBe(0n);
+    expect(r.driver.mtu).toBe(9000);
+    r.device.writeConfig();
+    r.driver.device.writeConfig(NetConfigOffset.mtu, 2, 1500);
+    expect(r.device.readConfig(NetConfigOffset.mtu, 2)).toBe(9000);
+  });
+
+  it('[net.drv.1] the driver never writes the configuration space', () => {
+    const backend = plain();
+    const device = new NetDevice({ backend, mtu: 1500, queuePairs: 2 });
+    const transport = new LoopbackTransport(device, { memory: new FlatGuestMemory(new Uint8Array(4 << 20)), transport: 'mmio' });
+    const writes: number[] = [];
+    const write = transport.writeConfig.bind(transport);
+    transport.writeConfig = (o, w, v) => {
+      writes.push(o);
+      write(o, w, v);
+    };
+    const memory = transport.state.memory;
+    const driver = new NetDriver(transport, { memory, allocator: new BumpAllocator(0x1000, (4 << 20) - 0x1000) });
+    expect(driver.maxPairs).toBe(2);
+    expect(writes).toEqual([]);
+  });
+});
+
+describe('link status', () => {
+  it('[net.drv.3] a link change sets VIRTIO_NET_S_LINK_UP and sends a configuration change notification', () => {
+    const r = rig();
+    expect(r.driver.linkUp).toBe(true);
+    r.device.setLink(false);
+    expect(r.configChanges()).toBe(1);
+    expect(r.driver.linkUp).toBe(false);
+    expect(r.device.readConfig(NetConfigOffset.status, 2) & VIRTIO_NET_S_LINK_UP).toBe(0);
+    r.callback.deliver(ethFrame(60));
+    expect(r.received).toHaveLength(0); // no carrier
+    r.device.setLink(false);
+    expect(r.configChanges()).toBe(1); // no change, no notification
+    r.device.setLink(true);
+    expect(r.configChanges()).toBe(2);
+    expect(r.driver.linkUp).toBe(true);
+    r.callback.deliver(ethFrame(60));
+    expect(r.received).toHaveLength(1);
+  });
+
+  it('[net.drv.3] without VIRTIO_NET_F_STATUS the driver assumes the link is up', () => {
+    const r = rig({ linkUp: false, driverFeatures: NET_DRIVER_FEATURES & ~featureMask(VIRTIO_NET_F_STATUS) });
+    expect(r.driver.linkUp).toBe(true);
+    r.callback.deliver(ethFrame(60));
+    expect(r.received).toHaveLength(1);
+  });
+});
+
+describe('feature negotiation', () => {
+  it('offers offloads only when the backend carries virtio-net headers', () => {
+    const off = new NetDevice({ backend: plain() }).deviceFeatures;
+    const on = new NetDevice({ backend: new CallbackBackend({ onFrame: () => {}, vnetHeader: true }) }).deviceFeatures;
+    for (const bit of [VIRTIO_NET_F_CSUM, VIRTIO_NET_F_GUEST_CSUM, VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_GUEST_TSO4]) {
+      expect(off & featureMask(bit)).toBe(0n);
+      expect(on & featureMask(bit)).not.toBe(0n);
+    }
+  });
+
+  it('refuses FEATURES_OK for features without the ones they require (spec 5.1.3.1)', () => {
+    const device = new NetDevice({ backend: new CallbackBackend({ onFrame: () => {}, vnetHeader: true }), queuePairs: 2 });
+    expect(device.validateFeatures(featureMask(VIRTIO_NET_F_GUEST_TSO4))).toBe(false);
+    expect(device.validateFeatures(featureMask(VIRTIO_NET_F_HOST_TSO4))).toBe(false);
+    expect(device.validateFeatures(featureMask(VIRTIO_NET_F_MQ))).toBe(false);
+    expect(device.validateFeatures(featureMask(VIRTIO_NET_F_MQ, VIRTIO_NET_F_CTRL_VQ))).toBe(true);
+    expect(device.validateFeatures(featureMask(VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_CSUM))).toBe(true);
+    const transport = new LoopbackTransport(device, { memory: new FlatGuestMemory(new Uint8Array(1 << 20)), transport: 'mmio' });
+    transport.setStatus(1);
+    transport.setStatus(3);
+    transport.writeDriverFeatures(featureMask(32, VIRTIO_NET_F_HOST_TSO4));
+    transport.setStatus(3 | VIRTIO_CONFIG_S_FEATURES_OK);
+    expect(transport.getStatus() & VIRTIO_CONFIG_S_FEATURES_OK).toBe(0);
+  });
+});
