@@ -44,6 +44,16 @@ describe('Bus', () => {
     expect(a.log).toEqual(['w0/4=2', 'w4/4=1', 'r8/4', 'r12/4']);
   });
 
+  it('treats 3-byte and other odd-sized accesses as unclaimed', () => {
+    const bus = new Bus();
+    const a = new Recorder();
+    bus.register(0, 16, a, 'a');
+    expect(bus.read(0, 3)).toBe(0xffffff);
+    bus.write(0, 5, 1);
+    expect(a.log).toEqual([]);
+    expect([bus.unclaimedReads, bus.unclaimedWrites]).toEqual([1, 1]);
+  });
+
   it('refuses overlapping registrations', () => {
     const bus = new Bus();
     bus.register(0x60, 5, new Recorder(), 'i8042');

@@ -24,7 +24,7 @@ export class BusConflictError extends Error {
  * An address-decoding bus (used for port I/O and for MMIO): devices own [base, base+length).
  * Accesses that no device claims read as all ones, are dropped when written, and are counted
  * (`unclaimedReads`, `unclaimedWrites`); they are never fatal. 8-byte accesses are split into
- * two 4-byte accesses (low half first).
+ * two 4-byte accesses (low half first); other odd sizes (3, 5-7 bytes) count as unclaimed.
  */
 export class Bus {
   readonly #ranges: Range[] = [];
@@ -66,9 +66,9 @@ export class Bus {
   read(addr: number, size: number): number {
     if (size === 8) return this.read(addr, 4) + this.read(addr + 4, 4) * 2 ** 32;
     const r = this.#find(addr);
-    if (!r || addr + size > r.base + r.length) {
+    if (!r || addr + size > r.base + r.length || !(size === 1 || size === 2 || size === 4)) {
       this.unclaimedReads++;
-      return size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
+      return 2 ** (Math.min(size, 6) * 8) - 1;
     }
     return r.device.read(addr - r.base, size);
   }
@@ -81,7 +81,7 @@ export class Bus {
       return;
     }
     const r = this.#find(addr);
-    if (!r || addr + size > r.base + r.length) {
+    if (!r || addr + size > r.base + r.length || !(size === 1 || size === 2 || size === 4)) {
       this.unclaimedWrites++;
       return;
     }
