@@ -127,3 +127,53 @@ describe('emergency write (VIRTIO_CONSOLE_F_EMERG_WRITE)', () => {
     expect(t2.driver.emergencyWrite(0x21)).toBe(false);
   });
 });
+
+describe.each(VARIANTS.filter((v) => v.name.includes('indirect')))('indirect chains over $name', ({ features }) => {
+  it('a transmit chain of several readable buffers through an indirect table is output in order', () => {
+    const out = new MemoryPortBackend();
+    const t = rig({ ports: [{ backend: out }] }, {}, features);
+    t.memory.write(0x1f0000, enc('hel'));
+    t.memory.write(0x1f1000, enc('lo, '));
+    t.memory.write(0x1f2000, enc('world'));
+    const q = t.driver.device.queues[1]!;
+    const segs = [
+      { addr: 0x1f0000, len: 3 },
+      { addr: 0x1f1000, len: 4 },
+      { addr: 0x1f2000, len: 5 },
+    ];
+    expect(q.add(segs, [], 'raw', { indirect: true })).toBe(true);
+    t.driver.device.kick(1);
+    expect(out.text()).toBe('hello, world');
+  });
+
+  it('host input fills a receive chain of several writable buffers through an indirect table', () => {
+    const t = rig({}, { receiveBuffers: 0 }, features);
+    const q = t.driver.device.queues[0]!;
+    expect(q.add([], [{ addr: 0x1f0000, len: 2 }, { addr: 0x1f1000, len: 3 }], 'raw', { indirect: true })).toBe(true);
+    t.driver.device.kick(0);
+    t.device.port(0)!.push(enc('abcdefg'));
+    const a = new Uint8Array(2);
+    const b = new Uint8Array(3);
+    t.memory.read(0x1f0000, a);
+    t.memory.read(0x1f1000, b);
+    expect(new TextDecoder().decode(a) + new TextDecoder().decode(b)).toBe('abcde');
+    expect(t.device.port(0)!.buffered).toBe(2);
+  });
+});
+
+describe('console reset', () => {
+  it('after a device reset host input touches no guest memory and raises no interrupt', async () => {
+    const t = rig({}, { receiveBuffers: 1, receiveBufferSize: 8 });
+    t.driver.reset();
+    const snapshot = new Uint8Array(0x200000);
+    t.memory.read(0, snapshot);
+    let interrupts = 0;
+    t.transport.onInterrupt = () => interrupts++;
+    t.device.port(0)!.push(enc('after reset'));
+    const now = new Uint8Array(0x200000);
+    t.memory.read(0, now);
+    expect(now).toEqual(snapshot);
+    expect(interrupts).toBe(0);
+    expect(t.device.port(0)!.buffered).toBe(11);
+  });
+});

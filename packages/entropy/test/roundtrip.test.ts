@@ -95,3 +95,24 @@ describe('entropy property', () => {
     );
   });
 });
+
+describe.each(VARIANTS.filter((v) => v.name.includes('indirect')))('indirect chains over $name', ({ features }) => {
+  it('[entropy.dev.1] fills every writable buffer of an indirect chain, in order', async () => {
+    const t = rig({ source: new PatternEntropySource(pattern) }, features);
+    const q = t.driver.device.queues[0]!;
+    const segs = [
+      { addr: 0xf0000, len: 3 },
+      { addr: 0xf1000, len: 100 },
+      { addr: 0xf2000, len: 1 },
+    ];
+    expect(q.add([], segs, 'raw', { indirect: true })).toBe(true);
+    t.driver.device.kick(0);
+    const got = segs.flatMap((s) => {
+      const b = new Uint8Array(s.len);
+      t.memory.read(s.addr, b);
+      return [...b];
+    });
+    expect(Uint8Array.from(got)).toEqual(expected(0, 104));
+    expect(t.device.stats.bytes).toBe(104);
+  });
+});
