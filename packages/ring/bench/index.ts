@@ -1,4 +1,9 @@
 // Ring benchmark: prints figures, asserts nothing. Run: npm run bench -w @virtio/ring
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   ChainReader,
   ChainWriter,
@@ -79,6 +84,31 @@ function chainThroughput(payload: number, write: boolean): number {
   return (ops / 100) * payload / 1e6;
 }
 
+/**
+ * The C reference loop (bench/c/split-roundtrip.c), built with `cc -O2` into a temporary
+ * directory: once with release/acquire ordering for the shared ring fields (what C drivers and
+ * devices use), once with sequentially consistent stores (what JavaScript's Atomics give).
+ * Returns a note instead when there is no C compiler.
+ */
+function buildCReference(): { run: (seqCst: boolean, segments: number) => number } | string {
+  const source = fileURLToPath(new URL('./c/split-roundtrip.c', import.meta.url));
+  const dir = mkdtempSync(join(tmpdir(), 'virtio-ring-bench-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const bins = [join(dir, 'relacq'), join(dir, 'seqcst')];
+  for (const [k, bin] of bins.entries()) {
+    const cc = spawnSync('cc', ['-O2', ...(k === 1 ? ['-DSEQ_CST'] : []), '-o', bin, source], { encoding: 'utf8' });
+    if (cc.error) return `skipped (no C compiler: ${cc.error.message})`;
+    if (cc.status !== 0) return `skipped (cc failed: ${cc.stderr.trim().split('\n')[0]})`;
+  }
+  return {
+    run(seqCst, segments) {
+      const r = spawnSync(bins[seqCst ? 1 : 0], [String(segments), String(SECONDS)], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`C reference failed: ${r.stderr}`);
+      return Number(r.stdout.split(' ')[0]);
+    },
+  };
+}
+
 const fmt = (x: number | string) => (typeof x === 'string' ? x : `${Math.round(x).toLocaleString('en-US')}`);
 
 console.log(`@virtio/ring benchmark (queue size ${QUEUE_SIZE}, kept full; EVENT_IDX on; ${SECONDS}s per figure; node ${process.version})`);
@@ -89,6 +119,20 @@ for (const packed of [false, true]) {
       const label = `  ${packed ? 'packed' : 'split '} ${indirect ? 'indirect' : 'direct  '} ${segments}-segment`;
       console.log(`${label}: ${fmt(roundTrips(packed, indirect, segments))}`);
     }
+  }
+}
+console.log('the split direct round trip in C (bench/c/split-roundtrip.c, cc -O2), same run:');
+const c = buildCReference();
+if (typeof c === 'string') console.log(`  ${c}`);
+else {
+  for (const segments of [1, 4]) {
+    const ours = roundTrips(false, false, segments) as number;
+    const relAcq = c.run(false, segments);
+    const seqCst = c.run(true, segments);
+    console.log(
+      `  ${segments}-segment: C release/acquire ${fmt(relAcq)}, C seq_cst stores ${fmt(seqCst)}, ours ${fmt(ours)}` +
+        ` (C is ${(relAcq / ours).toFixed(1)}x ours; ${(seqCst / ours).toFixed(1)}x with the same store ordering)`,
+    );
   }
 }
 console.log('ChainReader / ChainWriter throughput (payload over 4 descriptors), MB/s:');
