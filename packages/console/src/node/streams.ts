@@ -18,7 +18,9 @@ export interface ConnectStreamsOptions {
 
 /**
  * Connects `port` to `input` (host to guest) and `output` (guest to host); either may be omitted.
- * Guest output is copied before `output.write` (the port's bytes view guest memory).
+ * Guest output is copied before `output.write` (the port's bytes view guest memory). The
+ * Writable's own back-pressure is not passed to the guest: transmit buffers are used at once
+ * (Linux's hvc busy-waits for them), so a slow Writable buffers in Node.
  */
 export function connectStreams(
   port: ConsolePort,
