@@ -1,6 +1,5 @@
 import { fileURLToPath } from 'node:url';
 import { KvmError } from '@virtio/kvm';
-import { buildTestGuest, detectKvm, runWhereKvmWorks } from '@virtio/test-guest';
 import { MIN_MEMORY, parseMemorySize } from '../boot/layout.js';
 import { BootImageError } from '../boot/setup-header.js';
 import { MemoryTooSmallError } from '../boot/loader.js';
@@ -57,6 +56,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   let cmdline = opts.cmdline;
   if (kernelPath === undefined) {
     log('no --kernel: booting the test guest to a busybox shell (Ctrl-A x quits)');
+    const { buildTestGuest } = await import('@virtio/test-guest');
     const guest = await buildTestGuest({ log });
     kernelPath = guest.kernel;
     initrdPath ??= guest.initrd;
@@ -66,12 +66,15 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   const initrd = initrdPath === undefined ? undefined : readInput('initrd', initrdPath);
   cmdline ??= 'console=ttyS0';
 
-  const kvm = detectKvm();
-  if (kvm.kind === 'pvm' && !opts.direct) {
+  // @virtio/test-guest is loaded only when needed: under --direct (e.g. inside the rig) the
+  // VMM starts without transpiling it.
+  const kvm = opts.direct ? undefined : (await import('@virtio/test-guest')).detectKvm();
+  if (kvm?.kind === 'pvm') {
     log(`${kvm.reason}; re-running inside the nested KVM rig`);
     const argv = [process.execPath, BIN, 'run', '--direct', '--kernel', kernelPath, '--cmdline', cmdline, '--memory', opts.memory, '--cpus', String(cpus)];
     if (initrdPath !== undefined) argv.push('--initrd', initrdPath);
     if (opts.stats) argv.push('--stats');
+    const { runWhereKvmWorks } = await import('@virtio/test-guest');
     const r = await runWhereKvmWorks(argv, { interactive: true, timeoutMs: RIG_SESSION_MS });
     if (r.mode === 'skipped') throw new CliError(r.reason ?? 'no KVM that can run a stock kernel');
     if (r.infraFailure) log(`rig failure: ${r.infraFailure}`);
