@@ -79,17 +79,24 @@ export interface VirtioDevice {
    */
   queueNotify(queueIndex: number, data?: number): void;
   /**
-   * Device reset (status 0 written). After it returns the device must not touch guest
-   * memory or raise interrupts for anything from before the reset; in-flight backend
-   * work completes into nothing.
+   * Device reset (status 0 written, spec 2.4). The transport already made every queue of the
+   * activation inert and stopped its notifications. Return void when the reset is complete on
+   * return; return a promise when work from before the reset (e.g. a backend read into guest
+   * buffers) may still touch guest memory: it must settle once nothing from before the reset
+   * can touch guest memory any more. Until it settles the transport keeps presenting the old,
+   * non-zero device status and ignores driver writes; it presents 0 only then ([basic.dev.7],
+   * [pci.dev.13]). A rejection, like a throw, also completes the reset (the device stays cut off).
    */
-  reset(): void;
+  reset(): void | Promise<void>;
   /**
    * Queue `queueIndex` stopped: reset individually (VIRTIO_F_RING_RESET) or disabled by the
    * driver. The device drops its in-flight chains of that queue; the transport already made
-   * the old DeviceQueue inert, so late pushes into it are dropped.
+   * the old DeviceQueue inert, so late pushes into it are dropped. As for {@link reset}, a
+   * returned promise settles once nothing from before the queue reset can touch guest memory;
+   * until then queue_reset / QueueReset read 1 ([pci.dev.17], [mmio.dev.9]). A rejection
+   * completes the queue reset and marks the device DEVICE_NEEDS_RESET.
    */
-  resetQueue?(queueIndex: number): void;
+  resetQueue?(queueIndex: number): void | Promise<void>;
   /**
    * A queue the driver enabled after DRIVER_OK (re-enable after a queue reset, spec 2.6.1.2).
    * The transport also stores it in the activation's `queues[queueIndex]`.

@@ -14,7 +14,7 @@ import {
 import { hasFeature } from '../features.js';
 import { readConfigConsistent, type ConfigReader } from './config-reader.js';
 import { DeviceInitError } from './errors.js';
-import { RESET_POLL_LIMIT, resetDevice, setUpQueue } from './steps.js';
+import { RESET_POLL_LIMIT, resetDevice, resetDeviceAsync, setUpQueue, type ResetWaitOptions } from './steps.js';
 import type { DriverTransport } from './transport.js';
 
 /** What an interrupt meant, after {@link DriverDevice.handleInterrupt}. */
@@ -118,6 +118,17 @@ export class DriverDevice {
     this.#live = false;
     this.queues.length = 0;
     resetDevice(this.transport);
+  }
+
+  /**
+   * As {@link reset}, but waits without blocking until device status reads 0 ([basic.drv.7]),
+   * for a device whose reset waits for its in-flight work. Only then may the driver take back
+   * the buffers it exposed. @throws DeviceInitError 'reset-timeout' (the promise rejects)
+   */
+  resetAsync(opts?: ResetWaitOptions): Promise<void> {
+    this.#live = false;
+    this.queues.length = 0;
+    return resetDeviceAsync(this.transport, opts);
   }
 
   /** Whether {@link suspend} succeeded and {@link resume} was not called yet. */

@@ -18,13 +18,49 @@ export interface QueueRequest {
 export const RESET_POLL_LIMIT = 1000;
 
 /**
- * Resets the device and waits until device status reads 0.
+ * Resets the device and reads device status until it is 0 ([basic.drv.7]), at most
+ * {@link RESET_POLL_LIMIT} times, without yielding: for devices whose reset completes on
+ * another thread or synchronously. See {@link resetDeviceAsync} otherwise.
  * @throws DeviceInitError 'reset-timeout'
  */
 export function resetDevice(transport: DriverTransport): void {
   transport.setStatus(0);
   for (let i = 0; i < RESET_POLL_LIMIT; i++) if (transport.getStatus() === 0) return;
   throw new DeviceInitError('reset-timeout', `device status not 0 after ${RESET_POLL_LIMIT} reads`);
+}
+
+/** How {@link resetDeviceAsync} waits between reads of device status. */
+export interface ResetWaitOptions {
+  /** Reads of device status before giving up. Default {@link RESET_POLL_LIMIT}. */
+  readonly polls?: number;
+  /** Waits between two reads. Default: a 1 ms timer (as Linux's virtio_pci sleeps 1 ms between reads). */
+  readonly pause?: () => Promise<void>;
+}
+
+type TimerFn = (callback: () => void, ms: number) => unknown;
+
+/** A 1 ms pause on the host's timer (setTimeout exists in browsers and in Node). */
+function defaultPause(): Promise<void> {
+  const timer = (globalThis as { setTimeout?: TimerFn }).setTimeout;
+  return timer ? new Promise((resolve) => timer(resolve, 1)) : Promise.resolve();
+}
+
+/**
+ * Resets the device and waits, without blocking, until device status reads 0: the driver
+ * considers the reset complete only then ([basic.drv.7]). Use it for devices in the same
+ * thread whose reset waits for in-flight work (a synchronous poll could never see it end).
+ * Returns without pausing when the reset completed at once.
+ * @throws DeviceInitError 'reset-timeout' (the promise rejects) after `polls` reads
+ */
+export async function resetDeviceAsync(transport: DriverTransport, opts: ResetWaitOptions = {}): Promise<void> {
+  const polls = opts.polls ?? RESET_POLL_LIMIT;
+  const pause = opts.pause ?? defaultPause;
+  transport.setStatus(0);
+  for (let i = 0; i < polls; i++) {
+    if (transport.getStatus() === 0) return;
+    if (i + 1 < polls) await pause();
+  }
+  throw new DeviceInitError('reset-timeout', `device status not 0 after ${polls} reads`);
 }
 
 /** Lays out and enables one queue; undefined when the device does not have it. */

@@ -11,7 +11,8 @@ const AREA_INDEX: Record<QueueArea, number> = { desc: 0, driver: 1, device: 2 };
 
 /**
  * One queue's configuration. Setters return false and count an ignored write when the spec
- * does not allow the change: while the queue is enabled, or a size outside 1..maxSize.
+ * does not allow the change: while the queue is enabled, while a device reset is under way,
+ * or a size outside 1..maxSize.
  */
 export class QueueState {
   /** Largest size the device accepts (QueueSizeMax / queue_size at reset); 0 = queue unavailable. */
@@ -22,6 +23,8 @@ export class QueueState {
   /** Low and high 32-bit halves of desc, driver and device addresses. */
   readonly #addr = new Uint32Array(6);
   #enabled = false;
+  #resetting = false;
+  #frozen = false;
 
   constructor(index: number, maxSize: number, counters: TransportCounters) {
     this.index = index;
@@ -51,6 +54,15 @@ export class QueueState {
     return this.#enabled;
   }
 
+  /**
+   * A queue reset (VIRTIO_F_RING_RESET) is under way: the device has not yet confirmed that
+   * nothing from before it can touch guest memory. Transports present 1 in queue_reset /
+   * QueueReset while true ([pci.dev.17], [mmio.dev.9]); the queue still reads enabled.
+   */
+  get resetting(): boolean {
+    return this.#resetting;
+  }
+
   /** The 64-bit address of `area` as a number (inexact above 2^53: such addresses are outside any memory). */
   address(area: QueueArea): number {
     const i = AREA_INDEX[area] * 2;
@@ -64,14 +76,14 @@ export class QueueState {
 
   /** Sets the queue size. Ignored (false) while enabled or outside 1..maxSize. */
   setSize(size: number): boolean {
-    if (this.#enabled || !Number.isInteger(size) || size < 1 || size > this.maxSize) return this.#ignore();
+    if (this.#locked() || !Number.isInteger(size) || size < 1 || size > this.maxSize) return this.#ignore();
     this.#size = size;
     return true;
   }
 
   /** Sets a whole area address (a non-negative integer below 2^64). Ignored (false) while enabled. */
   setAddress(area: QueueArea, addr: number): boolean {
-    if (this.#enabled || !Number.isInteger(addr) || addr < 0 || addr >= 2 ** 64) return this.#ignore();
+    if (this.#locked() || !Number.isInteger(addr) || addr < 0 || addr >= 2 ** 64) return this.#ignore();
     const i = AREA_INDEX[area] * 2;
     this.#addr[i] = addr % 0x1_0000_0000;
     this.#addr[i + 1] = Math.floor(addr / 0x1_0000_0000);
@@ -80,7 +92,7 @@ export class QueueState {
 
   /** Sets one 32-bit half of an area address (value taken as u32). Ignored (false) while enabled. */
   setAddressHalf(area: QueueArea, half: 0 | 1, value: number): boolean {
-    if (this.#enabled) return this.#ignore();
+    if (this.#locked()) return this.#ignore();
     this.#addr[AREA_INDEX[area] * 2 + half] = value >>> 0;
     return true;
   }
@@ -90,11 +102,27 @@ export class QueueState {
     this.#enabled = enabled;
   }
 
-  /** @internal Back to the reset values: disabled, size = maxSize, addresses 0. */
+  /** @internal A queue reset started (true) or completed (false). */
+  setResetting(resetting: boolean): void {
+    this.#resetting = resetting;
+  }
+
+  /** @internal A device reset is under way: the configuration takes no writes until {@link clear}. */
+  freeze(): void {
+    this.#frozen = true;
+  }
+
+  /** @internal Back to the reset values: disabled, size = maxSize, addresses 0, writable. */
   clear(): void {
     this.#enabled = false;
+    this.#resetting = false;
+    this.#frozen = false;
     this.#size = this.maxSize;
     this.#addr.fill(0);
+  }
+
+  #locked(): boolean {
+    return this.#enabled || this.#frozen;
   }
 
   #ignore(): false {

@@ -28,6 +28,7 @@ import { allowedFeatures, offerProblems, type TransportKind } from './feature-ru
 import { Activation } from './activation.js';
 import { QueueState } from './queue-state.js';
 import { createDeviceQueue } from './queue-factory.js';
+import { asError, whenSettled } from './settle.js';
 
 /** Builds the device side of a queue from its configuration (default: @virtio/ring's createDeviceQueue). */
 export type DeviceQueueFactory = (memory: GuestMemory, config: QueueConfig) => DeviceQueue;
@@ -86,6 +87,14 @@ export class VirtioTransportState {
   #pendingConfigChange = false;
   /** VIRTIO_F_NOTIFICATION_DATA negotiated (cached off the BigInt for the notify path). */
   #notificationData = false;
+  /** A device reset is under way: the device's reset() promise has not settled yet. */
+  #resetPending = false;
+  /** Bumped at every device reset: a settling reset() promise completes only its own reset. */
+  #resetEpoch = 0;
+  /** Per queue: the token of its pending queue reset (the settling promise must match it). */
+  readonly #queueResets: (object | undefined)[] = [];
+  /** Callers of {@link whenResetComplete} waiting for pending resets. */
+  #resetWaiters: (() => void)[] = [];
 
   constructor(device: VirtioDevice, opts: TransportStateOptions) {
     this.device = device;
@@ -117,6 +126,10 @@ export class VirtioTransportState {
   /**
    * The device status byte. While a suspend is in progress, reading completes it once every
    * chain the device popped was pushed back (then SUSPEND reads 1 and DRIVER_OK 0).
+   * While a device reset is under way ({@link resetPending}) it keeps reading the status the
+   * driver last saw: spec 2.4 has the device indicate completion "by reinitializing device
+   * status to 0", so until then the status is not reinitialized, and it reads non-zero
+   * whenever the device had anything to wait for (an activated device has DRIVER_OK set).
    */
   get status(): number {
     if (this.#suspending) this.#completeSuspend();
@@ -125,7 +138,22 @@ export class VirtioTransportState {
 
   /** Whether the device is live: DRIVER_OK set and not suspended or reset. */
   get live(): boolean {
-    return (this.#status & VIRTIO_CONFIG_S_DRIVER_OK) !== 0;
+    return !this.#resetPending && (this.#status & VIRTIO_CONFIG_S_DRIVER_OK) !== 0;
+  }
+
+  /**
+   * A device reset is under way: the device's reset() returned a promise that has not settled.
+   * Meanwhile every driver write (status, features, queue configuration, notifications,
+   * configuration space) is ignored and counted in `counters.ignoredWrites`.
+   */
+  get resetPending(): boolean {
+    return this.#resetPending;
+  }
+
+  /** Resolves when no device reset and no queue reset is under way (at once when none is). */
+  whenResetComplete(): Promise<void> {
+    if (!this.#resetBusy()) return Promise.resolve();
+    return new Promise((resolve) => this.#resetWaiters.push(resolve));
   }
 
   /**
@@ -133,10 +161,11 @@ export class VirtioTransportState {
    * order of spec 3.1.1; a bit whose predecessors are missing is not set, a write that clears
    * a status bit is ignored, FEATURES_OK is refused when the driver's features are not
    * acceptable, DRIVER_OK activates the device (or resumes it after SUSPEND).
-   * A value outside 0..255 is ignored (counted). Never throws.
+   * A value outside 0..255, or any write while a reset is under way, is ignored (counted).
+   * Never throws.
    */
   writeStatus(value: number): void {
-    if (!Number.isInteger(value) || value < 0 || value > 0xff) {
+    if (!Number.isInteger(value) || value < 0 || value > 0xff || this.#resetPending) {
       this.counters.ignoredWrites++;
       return;
     }
@@ -172,7 +201,7 @@ export class VirtioTransportState {
    * (spec 4.3.2.3), where PCI and MMIO take what they can.
    */
   acceptsStatus(value: number): boolean {
-    if (!Number.isInteger(value) || value < 0 || value > 0xff) return false;
+    if (!Number.isInteger(value) || value < 0 || value > 0xff || this.#resetPending) return false;
     if (value === 0) return true;
     const cur = this.#status;
     if ((cur & DRIVER_BITS & ~value) !== 0) return false;
@@ -193,23 +222,60 @@ export class VirtioTransportState {
     return !(fresh & VIRTIO_CONFIG_S_SUSPEND) || this.#suspendAllowed(s);
   }
 
-  /** Device reset (status 0 written, or the transport's reset command). Never throws. */
-  reset(): void {
+  /**
+   * Device reset (status 0 written, or the transport's reset command). Never throws.
+   * The activation goes inert at once (stale pushes and notifications are dropped). When the
+   * device's reset() returns a promise the reset stays under way ({@link resetPending}) until
+   * it settles, fulfilled or rejected; only then does the status read 0, the generation
+   * change and every queue return to its initial state ([basic.dev.7]). A reset requested
+   * while one is under way is ignored (counted).
+   * @returns true when the reset completed before returning
+   */
+  reset(): boolean {
+    if (this.#resetPending) {
+      this.counters.ignoredWrites++;
+      return false;
+    }
     this.#activation?.retire();
     this.#activation = undefined;
+    this.#suspending = false;
+    this.#pendingConfigChange = false;
+    this.#resetPending = true;
+    // Pending queue resets end with the device reset: their promises no longer count.
+    this.#queueResets.length = 0;
+    for (const q of this.#queues) q.freeze();
+    const epoch = ++this.#resetEpoch;
+    let result: unknown;
     try {
-      this.device.reset();
+      result = this.device.reset();
     } catch {
       // A device that fails to reset cleanly is still cut off: its activation is inert.
     }
+    return whenSettled(result, () => this.#completeReset(epoch));
+  }
+
+  #completeReset(epoch: number): void {
+    if (epoch !== this.#resetEpoch || !this.#resetPending) return;
+    this.#resetPending = false;
     this.#status = 0;
     this.#driverFeatures = 0n;
     this.#setNegotiated(0n);
-    this.#suspending = false;
-    this.#pendingConfigChange = false;
     this.lastError = undefined;
     for (const q of this.#queues) q.clear();
+    this.#queueResets.length = 0;
     this.#generation = (this.#generation + 1) >>> 0;
+    this.#wakeResetWaiters();
+  }
+
+  #resetBusy(): boolean {
+    return this.#resetPending || this.#queueResets.some((t) => t !== undefined);
+  }
+
+  #wakeResetWaiters(): void {
+    if (this.#resetWaiters.length === 0 || this.#resetBusy()) return;
+    const waiters = this.#resetWaiters;
+    this.#resetWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   // ---------------------------------------------------------------- features (spec 2.2)
@@ -235,7 +301,7 @@ export class VirtioTransportState {
       this.counters.ignoredWrites++;
       return;
     }
-    if (this.#status & (VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK)) {
+    if (this.#resetPending || this.#status & (VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK)) {
       this.counters.ignoredWrites++;
       return;
     }
@@ -404,6 +470,11 @@ export class VirtioTransportState {
   }
 
   #notifyConfigChange(): void {
+    if (this.#resetPending) {
+      // [basic.dev.7] nothing reaches the driver from a device being reset.
+      this.counters.droppedNotifications++;
+      return;
+    }
     if (this.#status & VIRTIO_CONFIG_S_SUSPEND) {
       // [basic.dev.15] no configuration change notification while suspended: send it on resume.
       this.#pendingConfigChange = true;
@@ -420,7 +491,7 @@ export class VirtioTransportState {
   notify(index: number, data?: number): void {
     const act = this.#activation;
     const q = this.#queues[index];
-    if (!act || !act.gate.pop || !q?.enabled || !(this.#status & VIRTIO_CONFIG_S_DRIVER_OK)) {
+    if (!act || !act.gate.pop || !q?.enabled || q.resetting || !(this.#status & VIRTIO_CONFIG_S_DRIVER_OK)) {
       this.counters.ignoredWrites++;
       return;
     }
@@ -441,12 +512,13 @@ export class VirtioTransportState {
 
   /**
    * The driver enables queue `index` (QueueReady / queue_enable). Ignored (counted) for a
-   * non-existent or unavailable (max size 0) queue, one already enabled, or while suspended.
+   * non-existent or unavailable (max size 0) queue, one already enabled, while suspended or
+   * while a reset is under way.
    * After DRIVER_OK the queue goes live at once and the device gets it through enableQueue.
    */
   enableQueue(index: number): void {
     const q = this.queue(index);
-    if (!q || q.maxSize === 0 || q.enabled || this.#status & (VIRTIO_CONFIG_S_SUSPEND | VIRTIO_CONFIG_S_FAILED)) {
+    if (!q || q.maxSize === 0 || q.enabled || this.#resetPending || this.#status & (VIRTIO_CONFIG_S_SUSPEND | VIRTIO_CONFIG_S_FAILED)) {
       this.counters.ignoredWrites++;
       return;
     }
@@ -464,41 +536,67 @@ export class VirtioTransportState {
 
   /**
    * The driver stops using queue `index` (e.g. MMIO QueueReady = 0): the device forgets its
-   * in-flight chains and never touches the queue again; the configuration is kept.
+   * in-flight chains and never touches the queue again; the configuration is kept. Completes
+   * at once (a promise from the device's resetQueue is not waited for: this is no queue reset,
+   * and the transports have no register that could show it under way). Ignored (counted) for
+   * a disabled queue or while a reset is under way.
    */
   disableQueue(index: number): void {
     const q = this.queue(index);
-    if (!q?.enabled) {
+    if (!q?.enabled || q.resetting || this.#resetPending) {
       this.counters.ignoredWrites++;
       return;
     }
-    this.#stopQueue(q);
-  }
-
-  /**
-   * VIRTIO_F_RING_RESET: resets queue `index` to its default state (disabled, size = max,
-   * addresses 0). Ignored (counted) when RING_RESET was not negotiated or the queue does not exist.
-   * Completes synchronously: a transport's "reset in progress" reads as done right after.
-   */
-  resetQueue(index: number): void {
-    const q = this.queue(index);
-    if (!q || !hasFeature(this.#negotiated, VIRTIO_F_RING_RESET)) {
-      this.counters.ignoredWrites++;
-      return;
-    }
-    if (q.enabled) this.#stopQueue(q);
-    q.clear();
-  }
-
-  #stopQueue(q: QueueState): void {
     q.setEnabled(false);
     const act = this.#activation;
     // [basic.dev.9] nothing from the old queue reaches guest memory or the driver any more.
     if (!act?.remove(q.index)) return;
+    const result = this.#deviceResetQueue(act, q.index);
+    whenSettled(result, (err) => {
+      if (err) this.#needsReset(act, err);
+    });
+  }
+
+  /**
+   * VIRTIO_F_RING_RESET: resets queue `index` to its default state (disabled, size = max,
+   * addresses 0). Ignored (counted) when RING_RESET was not negotiated, the queue does not
+   * exist, or a reset is under way. When the device's resetQueue() returns a promise, the
+   * queue reset stays under way ({@link QueueState.resetting}: queue_reset / QueueReset read 1,
+   * the queue still reads enabled, its configuration takes no writes) until it settles.
+   * @returns true when the queue reset completed before returning
+   */
+  resetQueue(index: number): boolean {
+    const q = this.queue(index);
+    if (!q || q.resetting || this.#resetPending || !hasFeature(this.#negotiated, VIRTIO_F_RING_RESET)) {
+      this.counters.ignoredWrites++;
+      return false;
+    }
+    const act = this.#activation;
+    // [basic.dev.9] nothing from the old queue reaches guest memory or the driver any more.
+    if (!q.enabled || !act?.remove(q.index)) {
+      q.clear();
+      return true;
+    }
+    q.setResetting(true);
+    const token = {};
+    this.#queueResets[index] = token;
+    const result = this.#deviceResetQueue(act, index);
+    return whenSettled(result, (err) => {
+      if (this.#queueResets[index] !== token) return; // a device reset took it over
+      this.#queueResets[index] = undefined;
+      q.clear();
+      if (err) this.#needsReset(act, err);
+      this.#wakeResetWaiters();
+    });
+  }
+
+  /** The device's resetQueue(); a throw marks DEVICE_NEEDS_RESET and completes the reset. */
+  #deviceResetQueue(act: Activation, index: number): unknown {
     try {
-      this.device.resetQueue?.(q.index);
+      return this.device.resetQueue?.(index);
     } catch (err) {
       this.#needsReset(act, asError(err));
+      return undefined;
     }
   }
 
@@ -580,10 +678,10 @@ export class VirtioTransportState {
     return this.device.readConfig(offset, width);
   }
 
-  /** Writes the configuration space. Outside the space, a bad width, or while suspended: ignored, counted. */
+  /** Writes the configuration space. Outside the space, a bad width, while suspended or a reset is under way: ignored, counted. */
   writeConfig(offset: number, width: 1 | 2 | 4, value: number): void {
     if (!this.#inConfig(offset, width)) return;
-    if (this.#status & VIRTIO_CONFIG_S_SUSPEND) {
+    if (this.#status & VIRTIO_CONFIG_S_SUSPEND || this.#resetPending) {
       // [basic.dev.13] configuration writes are ignored while suspended.
       this.counters.ignoredWrites++;
       return;
@@ -600,8 +698,4 @@ export class VirtioTransportState {
     if (!ok) this.counters.badAccesses++;
     return ok;
   }
-}
-
-function asError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
 }
