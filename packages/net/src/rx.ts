@@ -312,16 +312,13 @@ export class RxPath {
     while (this.#heldBytes[pair] < total) {
       const chain = q.pop();
       if (chain === null) return NO_BUFFERS;
-      if (chain.writableLength === 0) {
-        q.push(chain, 0); // nothing to write into: returned unused
-        this.#pushed[pair] = true;
-        continue;
+      // Spec 5.1.6.3.1: with MRG_RXBUF every receive buffer holds at least the header.
+      if (chain.writableLength < hdrSize) {
+        throw new Error(`receive buffer of ${chain.writableLength} bytes cannot hold the ${hdrSize}-byte header`);
       }
       held.push(chain);
       this.#heldBytes[pair] += chain.writableLength;
     }
-    // The first buffer must hold the whole header (spec 5.1.6.3.1: every buffer is at least the header size).
-    if (held[0].writableLength < hdrSize) throw new Error(`receive buffer of ${held[0].writableLength} bytes cannot hold the ${hdrSize}-byte header`);
     let used = 0;
     for (let n = 0; n < held.length; n++) {
       used += held[n].writableLength;
