@@ -19,6 +19,7 @@ if (r.mode === 'skipped' || r.infraFailure) {
 
 interface Boot {
   vmm: string;
+  firstOutputMs?: number;
   firstVmmtestMs?: number;
   exitMs: number;
   ok: boolean;
@@ -29,11 +30,12 @@ const stats = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return { min: s[0], median: s[Math.floor(s.length / 2)] };
 };
-const rows: Record<string, { first: { min: number; median: number }; exit: { min: number; median: number }; rss: { min: number; median: number }; ok: string }> = {};
+const rows: Record<string, { output: { min: number; median: number }; first: { min: number; median: number }; exit: { min: number; median: number }; rss: { min: number; median: number }; ok: string }> = {};
 for (const name of ['virtio-vmm', 'qemu']) {
   const b = boots.filter((x) => x.vmm === name);
   if (b.length === 0) continue;
   rows[name] = {
+    output: stats(b.map((x) => x.firstOutputMs ?? NaN)),
     first: stats(b.map((x) => x.firstVmmtestMs ?? NaN)),
     exit: stats(b.map((x) => x.exitMs)),
     rss: stats(b.map((x) => x.peakRssKiB / 1024)),
@@ -42,9 +44,9 @@ for (const name of ['virtio-vmm', 'qemu']) {
 }
 const f = (n: number) => n.toFixed(0).padStart(7);
 console.log(`${runs} boots each, stock ${guest.release} kernel + test initramfs, 512 MiB, 1 vCPU`);
-console.log('VMM          first VMMTEST ms (min/median)   exit ms (min/median)   RSS beyond guest RAM MiB (min/median)   ok');
+console.log('VMM          first console byte ms   first VMMTEST ms   exit ms            RSS beyond guest RAM MiB   ok    (each min / median)');
 for (const [name, x] of Object.entries(rows)) {
-  console.log(`${name.padEnd(12)} ${f(x.first.min)} /${f(x.first.median)}            ${f(x.exit.min)} /${f(x.exit.median)}       ${f(x.rss.min)} /${f(x.rss.median)}                          ${x.ok}`);
+  console.log(`${name.padEnd(12)} ${f(x.output.min)} /${f(x.output.median)}    ${f(x.first.min)} /${f(x.first.median)}   ${f(x.exit.min)} /${f(x.exit.median)}   ${f(x.rss.min)} /${f(x.rss.median)}           ${x.ok}`);
 }
 const a = rows['virtio-vmm'];
 const q = rows.qemu;

@@ -1,7 +1,8 @@
 // Runs inside the environment where KVM works (directly or in the nested rig): boots the test
 // guest N times under virtio-vmm and under QEMU+KVM alternately and prints one JSON line per
 // boot: ms from launch to the first VMMTEST line and to exit, and the peak resident memory
-// beyond guest RAM (RssAnon + RssFile; guest RAM is shared memory in both VMMs).
+// beyond guest RAM (RssAnon + RssFile; guest RAM is shared memory in both VMMs), and when the
+// first console byte arrived (the kernel's decompressor: VMM start-up cost).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -29,17 +30,19 @@ function boot(name: string, argv: string[]): Promise<Record<string, unknown>> {
     const t0 = performance.now();
     const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TSX_TSCONFIG_PATH: TSCONFIG } });
     let firstMs: number | undefined;
+    let outputMs: number | undefined;
     let out = '';
     let peak = 0;
     const poll = setInterval(() => (peak = Math.max(peak, rssKiB(child.pid!))), 50);
     child.stdout.on('data', (d: Buffer) => {
+      outputMs ??= performance.now() - t0;
       out += d.toString('latin1');
       if (firstMs === undefined && out.includes('VMMTEST')) firstMs = performance.now() - t0;
     });
     child.stderr.on('data', () => undefined);
     child.on('exit', (status) => {
       clearInterval(poll);
-      resolve({ vmm: name, firstVmmtestMs: firstMs, exitMs: performance.now() - t0, status, ok: out.includes('"done":true,"ok":true'), peakRssKiB: peak });
+      resolve({ vmm: name, firstOutputMs: outputMs, firstVmmtestMs: firstMs, exitMs: performance.now() - t0, status, ok: out.includes('"done":true,"ok":true'), peakRssKiB: peak });
     });
   });
 }

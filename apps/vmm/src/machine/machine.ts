@@ -69,9 +69,10 @@ export class Machine {
   #panicLine?: string;
 
   /**
-   * Opens /dev/kvm, creates the VM and its RAM, loads the kernel and builds the ACPI tables.
-   * @throws KvmError when /dev/kvm cannot be used; BootImageError for a bad kernel;
-   *   MemoryTooSmallError when RAM is too small; RangeError for a bad vCPU count.
+   * Opens /dev/kvm and creates the VM: its RAM slots, the in-kernel irqchip and PIT, and the
+   * platform's device model. Plug devices into `platform` before run().
+   * @throws KvmError when /dev/kvm cannot be used; MemoryTooSmallError below MIN_MEMORY;
+   *   RangeError for a bad vCPU count.
    */
   constructor(opts: MachineOptions) {
     if (!Number.isInteger(opts.cpus) || opts.cpus < 1 || opts.cpus > MAX_CPUS) throw new RangeError(`--cpus must be 1-${MAX_CPUS}`);
@@ -136,9 +137,11 @@ export class Machine {
   }
 
   /**
-   * Loads the guest, starts one worker per vCPU and serves their device accesses until the
+   * Builds the ACPI tables, loads the kernel, starts one worker per vCPU and serves their device accesses until the
    * guest powers off, reboots, panics or faults, or finish() is called. Resolves after
    * every worker has ended.
+   * @throws BootImageError for a bad kernel or command line; MemoryTooSmallError when the
+   *   kernel and initrd do not fit.
    */
   async run(): Promise<MachineResult> {
     const regions = ramRegions(this.#opts.memory);
