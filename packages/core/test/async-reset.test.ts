@@ -136,6 +136,21 @@ describe('device reset waiting for in-flight work', () => {
   });
 });
 
+describe('reset at status 0', () => {
+  it('completes at once even when the device returns a pending promise: nothing was activated since the last reset', () => {
+    const device = new DeferredResetDevice({ queues: 1 });
+    const state = new VirtioTransportState(device, {
+      memory: new FlatGuestMemory(new Uint8Array(0x1000)),
+      interrupt: { usedBuffer() {}, configChange() {} },
+      transport: 'mmio',
+    });
+    expect(state.reset()).toBe(true);
+    expect(state.resetPending).toBe(false);
+    state.writeStatus(ACK);
+    expect(state.status).toBe(ACK);
+  });
+});
+
 describe('queue reset waiting for in-flight work', () => {
   it('keeps the queue "reset under way" until the device settles it: enabled, configuration locked, notifications ignored', async () => {
     const { device, factory, irq, state } = live();

@@ -55,11 +55,11 @@ export class RenumberedDevice implements VirtioDevice {
   queueNotify(i: number, data?: number): void {
     this.inner.queueNotify(i, data);
   }
-  reset(): void {
-    this.inner.reset();
+  reset(): void | Promise<void> {
+    return this.inner.reset();
   }
-  resetQueue(i: number): void {
-    this.inner.resetQueue?.(i);
+  resetQueue(i: number): void | Promise<void> {
+    return this.inner.resetQueue?.(i);
   }
   enableQueue(i: number, q: DeviceQueue): void {
     this.inner.enableQueue?.(i, q);

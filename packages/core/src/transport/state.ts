@@ -227,8 +227,9 @@ export class VirtioTransportState {
    * The activation goes inert at once (stale pushes and notifications are dropped). When the
    * device's reset() returns a promise the reset stays under way ({@link resetPending}) until
    * it settles, fulfilled or rejected; only then does the status read 0, the generation
-   * change and every queue return to its initial state ([basic.dev.7]). A reset requested
-   * while one is under way is ignored (counted).
+   * change and every queue return to its initial state ([basic.dev.7]). A reset at status 0
+   * completes at once (nothing was activated since the last reset). A reset requested while
+   * one is under way is ignored (counted).
    * @returns true when the reset completed before returning
    */
   reset(): boolean {
@@ -236,6 +237,7 @@ export class VirtioTransportState {
       this.counters.ignoredWrites++;
       return false;
     }
+    const wasIdle = this.#status === 0;
     this.#activation?.retire();
     this.#activation = undefined;
     this.#suspending = false;
@@ -250,6 +252,13 @@ export class VirtioTransportState {
       result = this.device.reset();
     } catch {
       // A device that fails to reset cleanly is still cut off: its activation is inert.
+    }
+    if (wasIdle) {
+      // Status 0: reset and not initialized since, so no activation: nothing of this device
+      // can touch guest memory, and a status of 0 cannot present the reset as under way.
+      whenSettled(result, () => {});
+      this.#completeReset(epoch);
+      return true;
     }
     return whenSettled(result, () => this.#completeReset(epoch));
   }

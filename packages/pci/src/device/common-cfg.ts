@@ -107,6 +107,7 @@ export class CommonCfg {
       case COMMON_CFG.num_queues:
         return state.numQueues;
       case COMMON_CFG.device_status:
+        // [pci.dev.13] the old status until the device finished resetting, 0 only then.
         return state.status;
       case COMMON_CFG.config_generation:
         return this.#d.generation.read();
@@ -125,8 +126,8 @@ export class CommonCfg {
         // The trivial choice of spec 4.1.4.3: the virtqueue index.
         return q ? q.index : 0;
       case COMMON_CFG.queue_reset:
-        // Queue reset completes synchronously in core: never "ongoing" when read.
-        return 0;
+        // [pci.dev.17] 1 while the queue reset is under way; then 0, and queue_enable 0 too.
+        return q?.resetting ? 1 : 0;
       case COMMON_CFG.admin_queue_index:
         // No administration virtqueues: the index is the first after the regular queues.
         return state.numQueues;
@@ -145,6 +146,11 @@ export class CommonCfg {
       return;
     }
     const { state, vectors, counters } = this.#d;
+    if (state.resetPending) {
+      // While the device resets, the driver may only read device_status (spec 2.4).
+      counters.ignoredWrites++;
+      return;
+    }
     const q = this.selectedQueue;
     const v = value >>> 0;
     switch (offset) {
@@ -171,7 +177,7 @@ export class CommonCfg {
         this.#writeSize(q, v);
         return;
       case COMMON_CFG.queue_msix_vector:
-        if (q) vectors.setQueue(q.index, v);
+        if (q && !q.resetting) vectors.setQueue(q.index, v);
         else counters.ignoredWrites++;
         return;
       case COMMON_CFG.queue_enable:
@@ -183,8 +189,9 @@ export class CommonCfg {
         } else counters.ignoredWrites++;
         return;
       case COMMON_CFG.queue_reset:
-        // Only with VIRTIO_F_RING_RESET; the queue, its vector included, returns to its reset state.
-        if (v === 1 && q && hasFeature(state.negotiatedFeatures, VIRTIO_F_RING_RESET)) {
+        // Only with VIRTIO_F_RING_RESET; the queue, its vector included, returns to its reset
+        // state. The vector is unmapped at once: nothing of the queue may interrupt any more.
+        if (v === 1 && q && !q.resetting && hasFeature(state.negotiatedFeatures, VIRTIO_F_RING_RESET)) {
           state.resetQueue(q.index);
           vectors.setQueue(q.index, VIRTIO_MSI_NO_VECTOR);
         } else counters.ignoredWrites++;

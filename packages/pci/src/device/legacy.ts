@@ -86,6 +86,11 @@ export class LegacyRegisters {
       else counters.ignoredWrites++;
       return;
     }
+    if (state.resetPending) {
+      // While the device resets, the driver may only read the status.
+      counters.ignoredWrites++;
+      return;
+    }
     const v = value >>> 0;
     const q = state.queue(this.#queueSel);
     switch (this.#field(offset, width)) {
