@@ -85,7 +85,10 @@ export class MmioTransport {
     return this.#interruptStatus;
   }
 
-  /** A reset from the platform (e.g. machine reboot): as if the driver wrote 0 to Status. */
+  /**
+   * A reset from the platform (e.g. machine reboot): as if the driver wrote 0 to Status. When
+   * the device's reset waits for in-flight work, `state.whenResetComplete()` resolves once done.
+   */
   reset(): void {
     this.state.reset();
     this.#reset();
@@ -124,6 +127,7 @@ export class MmioTransport {
       case MmioReg.InterruptStatus:
         return this.#interruptStatus;
       case MmioReg.Status:
+        // The old status while the device finishes resetting, 0 only then (spec 2.4, [basic.drv.7]).
         return s.status;
       case MmioReg.SHMLenLow:
       case MmioReg.SHMLenHigh:
@@ -132,9 +136,9 @@ export class MmioTransport {
         if (legacy) break;
         return this.#readShm(offset);
       case MmioReg.QueueReset:
-        // Queue resets complete synchronously: 1 is never observable.
+        // [mmio.dev.9] 1 while the queue reset is under way; then 0, and QueueReady 0 too.
         if (legacy) break;
-        return 0;
+        return s.queue(this.#queueSel)?.resetting ? 1 : 0;
       case MmioReg.ConfigGeneration:
         if (legacy) break;
         return s.configGeneration;
@@ -153,6 +157,11 @@ export class MmioTransport {
     if (!this.#isRegisterAccess(offset, width)) return;
     const v = value >>> 0;
     const s = this.state;
+    if (s.resetPending) {
+      // While the device resets, the driver may only read Status (spec 2.4).
+      s.counters.ignoredWrites++;
+      return;
+    }
     const legacy = this.version === MMIO_LEGACY_VERSION;
     const q = s.queue(this.#queueSel);
     switch (offset) {
