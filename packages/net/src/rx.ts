@@ -65,6 +65,8 @@ export class RxPath {
   #pendingHead = 0;
   #paused = false;
   #broken = false;
+  #draining = false;
+  #again = false;
   readonly #hdr = new Uint8Array(VIRTIO_NET_HDR_SIZE);
   #scratch = new Uint8Array(2048);
 
@@ -130,8 +132,10 @@ export class RxPath {
     if (this.pendingFrames > 0) {
       this.#enqueue(pair, data);
     } else if (this.#deliver(pair, this.#hdr, data) === NO_BUFFERS) {
+      // Accepted: it waits, and the burst ends here (the drain notifies and pauses the backend).
       this.#enqueue(pair, data);
-      this.#wait(pair);
+      this.#drain();
+      return;
     }
     if (!more) this.flush();
   }
@@ -158,31 +162,51 @@ export class RxPath {
     }
   }
 
+  /**
+   * Delivers queued frames in order until done or a queue has no buffers; then either resumes
+   * the backend (all delivered) or pauses it and asks for an available buffer notification,
+   * going round again when buffers arrived meanwhile. Re-entry (the driver posting buffers from
+   * inside the notification this sends) is folded into the running drain.
+   */
   #drain(): void {
     if (this.#broken) return;
-    const pending = this.#pending;
-    while (this.#pendingHead < pending.length) {
-      const p = pending[this.#pendingHead];
-      const pair = p.pair < this.activePairs ? p.pair : 0;
-      if (this.#deliver(pair, p.header, p.frame) === NO_BUFFERS) {
-        this.flush();
-        this.#wait(pair);
-        return;
-      }
-      this.#pendingHead++;
+    if (this.#draining) {
+      this.#again = true;
+      return;
     }
+    this.#draining = true;
+    const pending = this.#pending;
+    let blocked = -1;
+    do {
+      this.#again = false;
+      blocked = -1;
+      while (this.#pendingHead < pending.length && !this.#broken) {
+        const p = pending[this.#pendingHead];
+        const pair = p.pair < this.activePairs ? p.pair : 0;
+        if (this.#deliver(pair, p.header, p.frame) === NO_BUFFERS) {
+          blocked = pair;
+          break;
+        }
+        this.#pendingHead++;
+      }
+      this.flush();
+      if (blocked >= 0 && !this.#again && this.#awaitBuffers(blocked)) this.#again = true;
+    } while (this.#again && !this.#broken);
+    this.#draining = false;
+    if (blocked >= 0 || this.#broken) return;
     pending.length = 0;
     this.#pendingHead = 0;
-    this.flush();
-    if (this.#paused && !this.#broken) {
+    if (this.#paused) {
       this.#paused = false;
       this.#flow.resume();
     }
   }
 
-  /** No buffers on `pair`: ask for a notification (re-checking), pause the backend. */
-  #wait(pair: number): void {
-    if (this.#broken) return;
+  /**
+   * No buffers on `pair`: pauses the backend and asks for an available buffer notification.
+   * Returns true when buffers arrived meanwhile (the race-free re-check): go round again.
+   */
+  #awaitBuffers(pair: number): boolean {
     const q = this.#ctx.queues[this.#index[pair]];
     if (!this.#paused) {
       this.#paused = true;
@@ -191,11 +215,12 @@ export class RxPath {
     try {
       if (q?.enableNotifications()) {
         q.disableNotifications();
-        queueMicrotask(() => this.#drain());
+        return true;
       }
     } catch (err) {
       this.#fail(err);
     }
+    return false;
   }
 
   #enqueue(pair: number, data: Uint8Array): void {

@@ -42,3 +42,21 @@ describe.each(RING_MODES)('back-pressure over $name', ({ ring }) => {
     expect(r.received.map((x) => x.frame)).toEqual(Array.from({ length: 10 }, (_, i) => ethFrame(100, i)));
   });
 });
+
+describe('bursts', () => {
+  it('notifies the driver when the buffers run out in the middle of a burst', () => {
+    let receiver: NetReceiver | undefined;
+    const burst: NetBackend = {
+      vnetHeader: false,
+      send: () => {},
+      start: (r) => (receiver = r),
+      pause: () => {},
+      resume: () => {},
+      close: () => {},
+    };
+    const r = rig({ queueSize: 4, backend: burst });
+    // The backend announces more frames each time; the device must not sit on its pushes.
+    for (let i = 0; i < 10; i++) receiver!(ethFrame(100, i), null, i < 9);
+    expect(r.received).toHaveLength(10);
+  });
+});

@@ -64,6 +64,8 @@ export class TapBackend implements NetBackend {
   #paused = true;
   #armed = false;
   #closed = false;
+  #consuming = false;
+  #more = false;
 
   /**
    * @throws TapError with a clear message: ENOENT (/dev/net/tun missing), EPERM (no
@@ -188,21 +190,38 @@ export class TapBackend implements NetBackend {
     });
   }
 
-  /** Hands ring frames to the receiver while not paused, then waits for the reader. */
+  /**
+   * Hands ring frames to the receiver while not paused, then waits for the reader. The receiver
+   * may pause and resume this backend from inside the call: a nested call only marks that the
+   * running loop should go on.
+   */
   #consume(): void {
-    const ctrl = this.#ctrl;
-    let tail = Atomics.load(ctrl, RING_TAIL);
-    let head = Atomics.load(ctrl, RING_HEAD);
-    while (!this.#paused && !this.#closed && tail !== head) {
-      const s = tail & (this.#slots - 1);
-      const n = this.#lens[s] - (this.vnetHeader ? TAP_VNET_HDR_SIZE : 0);
-      tail = (tail + 1) | 0;
-      if (n > 0) this.#receiver?.(this.#frames[s].subarray(0, n), this.#headers[s], tail !== head);
-      Atomics.store(ctrl, RING_TAIL, tail);
-      Atomics.notify(ctrl, RING_TAIL);
-      if (tail === head) head = Atomics.load(ctrl, RING_HEAD);
+    if (this.#consuming) {
+      this.#more = true;
+      return;
     }
-    if (Atomics.load(ctrl, RING_FAILED) && tail === head && !this.error) this.error = new TapError('read', Atomics.load(ctrl, RING_ERRNO));
+    this.#consuming = true;
+    const ctrl = this.#ctrl;
+    let head = Atomics.load(ctrl, RING_HEAD);
+    do {
+      this.#more = false;
+      let tail = Atomics.load(ctrl, RING_TAIL);
+      while (!this.#paused && !this.#closed && tail !== head) {
+        const s = tail & (this.#slots - 1);
+        const n = this.#lens[s] - (this.vnetHeader ? TAP_VNET_HDR_SIZE : 0);
+        tail = (tail + 1) | 0;
+        // Released before the call: a nested consume sees the slot as taken.
+        Atomics.store(ctrl, RING_TAIL, tail);
+        if (n > 0) this.#receiver?.(this.#frames[s].subarray(0, n), this.#headers[s], tail !== head);
+        Atomics.notify(ctrl, RING_TAIL);
+        tail = Atomics.load(ctrl, RING_TAIL);
+        if (tail === head) head = Atomics.load(ctrl, RING_HEAD);
+      }
+    } while (this.#more && !this.#paused && !this.#closed);
+    this.#consuming = false;
+    if (Atomics.load(ctrl, RING_FAILED) && Atomics.load(ctrl, RING_TAIL) === head && !this.error) {
+      this.error = new TapError('read', Atomics.load(ctrl, RING_ERRNO));
+    }
     if (!this.#paused && !this.#closed && !this.error) this.#arm(head);
   }
 
