@@ -10,8 +10,46 @@ export {
   type VmmtestCheckResult,
   type VmmtestReport,
 } from './guest/vmmtest.js';
-export { bootCheck, builtinChecks, probeCheck, shellCheck, type CheckDefinition } from './checks/index.js';
+export {
+  BLK_FS_FILE,
+  BLK_LAYOUT,
+  BLK_MIN_BYTES,
+  blkCheck,
+  bootCheck,
+  builtinChecks,
+  consoleCheck,
+  consoleReply,
+  DEVICE_CHECKS,
+  driversCheck,
+  EXPECTED_DRIVERS,
+  NET_DEFAULTS,
+  netCheck,
+  probeCheck,
+  RELOAD_CYCLES,
+  reloadCheck,
+  rngCheck,
+  shellCheck,
+  type CheckDefinition,
+} from './checks/index.js';
+export { DEFAULT_DEBIAN_PROGRAMS, type DebianProgram } from './guest/programs.js';
+export { blkImageFacts, findDebugfs, type BlkImageFacts } from './verify/index.js';
 export { detectKvm, type KvmDetection, type KvmKind } from './kvm/index.js';
 export { kvmRunMode, runWhereKvmWorks, type KvmRunMode, type RunOptions, type RunResult } from './run/index.js';
-export { PROBE_DISK_BYTES, qemuGuestArgs, qemuProbe, type QemuProbeOptions, type QemuProbeResult } from './qemu/index.js';
+export {
+  PEER_PLACEHOLDERS,
+  peerScript,
+  PROBE_DISK_BYTES,
+  qemuCheckArgs,
+  qemuGuestArgs,
+  qemuProbe,
+  qemuRun,
+  RUN_DISK_BYTES,
+  RUN_RO_DISK_BYTES,
+  type PeerConfig,
+  type PeerRecord,
+  type QemuProbeOptions,
+  type QemuProbeResult,
+  type QemuRunOptions,
+  type QemuRunResult,
+} from './qemu/index.js';
 export { CpioWriter, readCpio, type CpioEntry } from './cpio/index.js';

@@ -1,10 +1,34 @@
+import { blkCheck } from './blk.js';
 import { bootCheck } from './boot.js';
 import type { CheckDefinition } from './check.js';
+import { consoleCheck } from './console.js';
+import { driversCheck } from './drivers.js';
+import { netCheck } from './net.js';
 import { probeCheck } from './probe.js';
+import { reloadCheck } from './reload.js';
+import { rngCheck } from './rng.js';
 import { shellCheck } from './shell.js';
 
 export type { CheckDefinition } from './check.js';
-export { bootCheck, probeCheck, shellCheck };
+export { BLK_FS_FILE, BLK_LAYOUT, BLK_MIN_BYTES } from './blk.js';
+export { consoleReply } from './console.js';
+export { EXPECTED_DRIVERS } from './drivers.js';
+export { NET_DEFAULTS } from './net.js';
+export { RELOAD_CYCLES } from './reload.js';
+export { blkCheck, bootCheck, consoleCheck, driversCheck, netCheck, probeCheck, reloadCheck, rngCheck, shellCheck };
 
 /** The checks every test guest carries. */
-export const builtinChecks: readonly CheckDefinition[] = [bootCheck, probeCheck, shellCheck];
+export const builtinChecks: readonly CheckDefinition[] = [
+  bootCheck,
+  probeCheck,
+  shellCheck,
+  driversCheck,
+  blkCheck,
+  netCheck,
+  consoleCheck,
+  rngCheck,
+  reloadCheck,
+];
+
+/** The device checks in the order a full run does them (reload last: it rebinds every device). */
+export const DEVICE_CHECKS: readonly string[] = ['drivers', 'blk', 'net', 'console', 'rng', 'reload'];

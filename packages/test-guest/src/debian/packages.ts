@@ -94,12 +94,13 @@ async function versionOf(pkg: string): Promise<string> {
   return v;
 }
 
-function unpackedDir(root: string, pkg: string, version: string): string {
+/** Cache directory of one unpacked package version under `root` (debian/). */
+export function unpackedDir(root: string, pkg: string, version: string): string {
   return join(root, `${pkg}_${version.replace(/[^A-Za-z0-9.+~-]/g, '_')}`);
 }
 
 /** Downloads and unpacks into a private directory, then renames it into place (atomic for concurrent builders). */
-async function ensureUnpacked(root: string, pkg: string, version: string, log: (line: string) => void): Promise<void> {
+export async function ensureUnpacked(root: string, pkg: string, version: string, log: (line: string) => void): Promise<void> {
   const dir = unpackedDir(root, pkg, version);
   if (existsSync(dir)) return;
   const work = `${dir}.partial-${process.pid}`;

@@ -8,8 +8,9 @@ import { fetchGuestPackages, type GuestPackages } from '../debian/packages.js';
 import { sharedLibraries } from '../libs/ldd.js';
 import { testGuestInit } from './init.js';
 import { buildInitramfs, type ExtraFile } from './initramfs.js';
+import { DEFAULT_DEBIAN_PROGRAMS, debianProgramFiles, type DebianProgram } from './programs.js';
 
-/** Modules the test guest loads by default: both virtio transports and the common devices. */
+/** Modules the test guest loads by default: both virtio transports, the common devices and ext4 with crc32c (the `blk` check's filesystem). */
 export const DEFAULT_GUEST_MODULES: readonly string[] = [
   'virtio',
   'virtio_ring',
@@ -22,6 +23,8 @@ export const DEFAULT_GUEST_MODULES: readonly string[] = [
   'virtio_console',
   'virtio-rng',
   'rng-core',
+  'ext4',
+  'crc32c_generic',
 ];
 
 /** Options of {@link buildTestGuest}. */
@@ -32,6 +35,8 @@ export interface TestGuestOptions {
   readonly extraFiles?: readonly ExtraFile[];
   /** Host programs copied in with their shared libraries (e.g. /usr/bin/fio). */
   readonly programs?: readonly string[];
+  /** Programs from Debian packages (fetched and cached like the kernel); default {@link DEFAULT_DEBIAN_PROGRAMS}. */
+  readonly debianPrograms?: readonly DebianProgram[];
   /** Checks added to the built-in boot, probe and shell (same name replaces a built-in). */
   readonly checks?: readonly CheckDefinition[];
   /** Cache directory (default `${XDG_CACHE_HOME:-~/.cache}/virtio-ts`). */
@@ -66,20 +71,21 @@ export function testGuestCmdline(checks: readonly string[]): string {
 
 /**
  * Builds (or finds in the cache) the test guest: Debian's 6.1 kernel and an initramfs of
- * busybox-static, the modules and /init running the checks named on the command line
+ * busybox-static, the modules, the Debian programs (util-linux's blkdiscard) and /init running the checks named on the command line
  * (`VMMTEST {json}` lines on the console, then poweroff). The initramfs is cached under a
  * hash of everything it is made of, so a second call returns at once without apt.
  * @throws Error when packages cannot be fetched or a module/file/program is missing.
  */
 export async function buildTestGuest(opts: TestGuestOptions = {}): Promise<TestGuest> {
   const packages = await fetchGuestPackages(opts);
+  const programFiles = await debianProgramFiles(opts.debianPrograms ?? DEFAULT_DEBIAN_PROGRAMS, opts);
   const byName = new Map<string, CheckDefinition>();
   for (const c of [...builtinChecks, ...(opts.checks ?? [])]) byName.set(c.name, c);
   const checks = [...byName.values()];
   const initrd = cachedInitramfs(packages, {
     modules: opts.modules ?? DEFAULT_GUEST_MODULES,
     init: testGuestInit(checks),
-    extraFiles: opts.extraFiles,
+    extraFiles: [...programFiles, ...(opts.extraFiles ?? [])],
     programs: opts.programs,
     cacheDir: opts.cacheDir,
     log: opts.log,

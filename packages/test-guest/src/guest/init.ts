@@ -44,6 +44,21 @@ vmmtest_result() {
   [ "$1" = true ] || VMMTEST_OK=false
   echo "VMMTEST {\\"check\\":\\"$VMMTEST_CHECK\\",\\"ok\\":$1\${2:+,}$2}"
 }
+vmmtest_param() {
+  local a v="$2"
+  for a in $(cat "\${VMMTEST_CMDLINE:-/proc/cmdline}"); do
+    case "$a" in "vmmtest.$1="*) v="\${a#vmmtest.$1=}" ;; esac
+  done
+  echo "$v"
+}
+vmmtest_try() {
+  [ -z "$VMMTEST_ERR" ] || return 1
+  local step="$1"
+  shift
+  "$@" > /tmp/vmmtest.out 2> /tmp/vmmtest.err && return 0
+  VMMTEST_ERR="$step: $(tr '\\n\\t"\\\\' '    ' < /tmp/vmmtest.err | head -c 160)"
+  return 1
+}
 ${functions}
 VMMTEST_CHECK=modules
 if [ -z "$VMMTEST_MODFAIL" ]; then vmmtest_result true "\\"loaded\\":$VMMTEST_MODCOUNT"
@@ -53,6 +68,7 @@ for VMMTEST_ARG in $(cat /proc/cmdline); do
   case "$VMMTEST_ARG" in vmmtest=*) VMMTEST_CHECKS="\${VMMTEST_ARG#vmmtest=}" ;; esac
 done
 for VMMTEST_CHECK in $(echo "$VMMTEST_CHECKS" | tr ',' ' '); do
+  VMMTEST_ERR=""
   case "$VMMTEST_CHECK" in
 ${cases}    *) vmmtest_result false "\\"error\\":\\"unknown check\\"" ;;
   esac

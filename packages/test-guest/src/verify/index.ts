@@ -1,0 +1,1 @@
+export { blkImageFacts, findDebugfs, type BlkImageFacts } from './blk.js';
