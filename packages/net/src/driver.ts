@@ -129,7 +129,11 @@ export interface NetDriverOptions {
   readonly txBufferSize?: number;
   /** A received frame (a copy) with its header and the queue pair it arrived on. */
   readonly onFrame?: (frame: Uint8Array, header: NetHeader, pair: number) => void;
-  /** The device's configuration changed (link status, announce request); see {@link NetDriver.linkUp}. */
+  /**
+   * The device's configuration changed (link status, announce request); see {@link NetDriver.linkUp}
+   * and {@link NetDriver.announceRequested}: announce here (e.g. a gratuitous ARP); the driver then
+   * acknowledges the request itself (VIRTIO_NET_CTRL_ANNOUNCE_ACK).
+   */
   readonly onConfigChange?: () => void;
 }
 
@@ -167,6 +171,7 @@ export class NetDriver {
   readonly #ctrlQueue: CtrlRequest[] = [];
   readonly #hdr: Uint8Array;
   #status = VIRTIO_NET_S_LINK_UP;
+  #acking = false;
   #live = true;
 
   /** Initializes the device (spec 3.1.1) and posts receive buffers. @throws DeviceInitError */
@@ -299,6 +304,9 @@ export class NetDriver {
     const flags = h.flags;
     if (flags & ~VIRTIO_NET_HDR_F_NEEDS_CSUM) bad('net.drv.39', 'only VIRTIO_NET_HDR_F_NEEDS_CSUM may be set on transmit');
     if (flags && !this.#has(VIRTIO_NET_F_CSUM)) bad('net.drv.14', 'flags must be 0 without VIRTIO_NET_F_CSUM');
+    if (flags & VIRTIO_NET_HDR_F_NEEDS_CSUM && h.csumStart + h.csumOffset + 2 > frame.length) {
+      bad('net.drv.28', 'the checksum field at csum_start + csum_offset lies outside the frame');
+    }
     const ecn = (h.gsoType & VIRTIO_NET_HDR_GSO_ECN) !== 0;
     const gso = h.gsoType & ~VIRTIO_NET_HDR_GSO_ECN;
     if (gso === VIRTIO_NET_HDR_GSO_NONE) {
@@ -333,6 +341,11 @@ export class NetDriver {
     if (ev.configChange) {
       this.#readStatus();
       this.#onConfigChange?.();
+      // [net.drv.55]: an announce request is acknowledged (after onConfigChange had the chance to announce).
+      if (this.announceRequested && !this.#acking) {
+        this.#acking = true;
+        void this.ackAnnounce().finally(() => (this.#acking = false));
+      }
     }
   }
 

@@ -64,6 +64,15 @@ describe('configuration space', () => {
   });
 });
 
+describe('header size', () => {
+  it('[net.drv.43] [net.drv.12] struct virtio_net_hdr is 12 bytes both ways without hash or tunnel features', () => {
+    const r = rig();
+    expect(r.driver.hdrSize).toBe(12);
+    r.driver.send(ethFrame(60, 1));
+    expect(r.sent[0].frame).toEqual(ethFrame(60, 1)); // the device stripped exactly 12 bytes
+  });
+});
+
 describe('link status', () => {
   it('[net.drv.3] a link change sets VIRTIO_NET_S_LINK_UP and sends a configuration change notification', () => {
     const r = rig();

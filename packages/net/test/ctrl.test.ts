@@ -92,11 +92,14 @@ describe.each(RING_MODES)('control queue over $name', ({ ring }) => {
     expect(r.received).toHaveLength(2);
   });
 
-  it('[net.dev.66] ANNOUNCE_ACK clears VIRTIO_NET_S_ANNOUNCE', async () => {
+  it('[net.dev.66] [net.drv.55] the driver acknowledges an announce request; ANNOUNCE_ACK clears VIRTIO_NET_S_ANNOUNCE', async () => {
     const r = rig({ ring });
     expect(r.device.announce()).toBe(true);
     expect(r.configChanges()).toBe(1);
-    expect(r.driver.announceRequested).toBe(true);
+    await Promise.resolve();
+    expect(r.driver.announceRequested).toBe(false);
+    expect(r.device.readConfig(6, 2) & VIRTIO_NET_S_ANNOUNCE).toBe(0);
+    expect(r.device.announce()).toBe(true);
     expect(await r.driver.ackAnnounce()).toBe(true);
     expect(r.driver.announceRequested).toBe(false);
     expect(r.driver.device.readConfig((c) => c.u16(6)) & VIRTIO_NET_S_ANNOUNCE).toBe(0);
@@ -125,9 +128,11 @@ describe('multiqueue', () => {
     return f;
   }
 
-  it('[net.dev.67] [net.dev.68] [net.drv.44] receives on receiveq1 until VQ_PAIRS_SET, then spreads over the active pairs only', async () => {
+  it('[net.dev.67] [net.dev.68] [net.drv.44] [net.drv.56] receives on receiveq1 until VQ_PAIRS_SET, then spreads over the active pairs only', async () => {
     const r = rig({ queuePairs: 4 });
     expect(r.driver.maxPairs).toBe(4);
+    // [net.drv.56]: every queue is configured before VQ_PAIRS_SET.
+    for (let i = 0; i <= 8; i++) expect(r.driver.device.queues[i]).toBeDefined();
     for (let i = 0; i < 32; i++) r.callback.deliver(ipv4Flow(i));
     expect(new Set(r.received.map((x) => x.pair))).toEqual(new Set([0]));
     expect(await r.driver.setQueuePairs(3)).toBe(true);
@@ -139,7 +144,7 @@ describe('multiqueue', () => {
     expect(r.received).toHaveLength(64);
   });
 
-  it('[net.drv.57] [net.drv.59] the driver refuses 0 or too many pairs and transmit queues beyond the active pairs', async () => {
+  it('[net.drv.57] [net.drv.58] [net.drv.59] the driver refuses 0 or too many pairs and transmit queues beyond the active pairs', async () => {
     const r = rig({ queuePairs: 2 });
     await expect(r.driver.setQueuePairs(0)).rejects.toThrow(NetDriverError);
     await expect(r.driver.setQueuePairs(3)).rejects.toThrow(/net.drv.57/);

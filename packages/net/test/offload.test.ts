@@ -63,7 +63,7 @@ describe('receive headers', () => {
     expect(r.received[0].frame).toEqual(frame);
   });
 
-  it('[net.dev.32] [net.dev.33] [net.dev.34] [net.dev.43] no gso_type the driver did not negotiate', () => {
+  it('[net.dev.32] [net.dev.33] [net.dev.34] [net.dev.35] [net.dev.43] no gso_type the driver did not negotiate', () => {
     const r = rig({ vnetHeader: true });
     for (const gso of [VIRTIO_NET_HDR_GSO_TCPV4, VIRTIO_NET_HDR_GSO_TCPV6, VIRTIO_NET_HDR_GSO_UDP, 5]) {
       r.callback.deliver(ethFrame(3000, gso), hdrBytes(VIRTIO_NET_HDR_F_NEEDS_CSUM, gso, 1448, 34, 16));
@@ -126,9 +126,9 @@ describe('transmit headers', () => {
     expect(r.sent[0].frame).toEqual(ethFrame(1294, 5));
   });
 
-  it('[net.dev.15] [net.dev.16] ignores unknown flag bits and never passes csum offsets without NEEDS_CSUM', () => {
+  it('[net.dev.15] [net.dev.16] [net.dev.19] ignores unknown flag bits; never passes csum offsets without NEEDS_CSUM, nor hdr_len without GSO', () => {
     const r = rig({ vnetHeader: true, driverFeatures: NET_DRIVER_FEATURES | HOST });
-    rawTransmit(r, hdrBytes(0x80 | VIRTIO_NET_HDR_F_DATA_VALID, 0, 0, 34, 6), ethFrame(100, 1));
+    rawTransmit(r, hdrBytes(0x80 | VIRTIO_NET_HDR_F_DATA_VALID, 0, 0, 34, 6, 54), ethFrame(100, 1));
     expect(r.sent).toHaveLength(1);
     expect(Array.from(r.sent[0].header!)).toEqual(Array.from(hdrBytes(0, 0)));
     expect(r.sent[0].frame).toEqual(ethFrame(100, 1));
@@ -162,7 +162,7 @@ describe('transmit headers', () => {
     expect(r.sent).toHaveLength(0);
   });
 
-  it('[net.drv.16] [net.drv.17] [net.drv.18] [net.drv.29] [net.drv.30] gso_type only as negotiated, with NEEDS_CSUM and gso_size', () => {
+  it('[net.drv.16] [net.drv.17] [net.drv.18] [net.drv.20] [net.drv.29] [net.drv.30] gso_type only as negotiated, with NEEDS_CSUM and gso_size', () => {
     const r = rig({ vnetHeader: true, driverFeatures: NET_DRIVER_FEATURES | featureMask(VIRTIO_NET_F_CSUM) });
     const gso = (gsoType: number) => ({ ...PLAIN_HEADER, flags: VIRTIO_NET_HDR_F_NEEDS_CSUM, gsoType, gsoSize: 1448 });
     expect(() => r.driver.send(ethFrame(60), gso(VIRTIO_NET_HDR_GSO_TCPV4))).toThrow(/net.drv.16/);
@@ -180,6 +180,32 @@ describe('transmit headers', () => {
     const r = rig({ mtu: 1000 });
     expect(() => r.driver.send(ethFrame(1015))).toThrow(NetDriverError);
     expect(() => r.driver.send(ethFrame(1015))).toThrow(/net.drv.6/);
+  });
+});
+
+describe('checksums and tunnels', () => {
+  it('[net.dev.23] forwards a frame with a wrong checksum unchanged when NEEDS_CSUM is not set', () => {
+    const r = rig({ vnetHeader: true, driverFeatures: NET_DRIVER_FEATURES | HOST });
+    const f = ethFrame(100, 8);
+    f[40] ^= 0xff; // whatever the checksum was, it is wrong now
+    rawTransmit(r, hdrBytes(0, 0), f);
+    expect(r.sent[0].frame).toEqual(f);
+  });
+
+  it('[net.dev.36] [net.dev.37] [net.dev.41] [net.dev.42] never passes UDP tunnel GSO or UDP_TUNNEL_CSUM to the driver', () => {
+    const r = rig({ vnetHeader: true, driverFeatures: NET_DRIVER_FEATURES | GUEST });
+    for (const tunnel of [0x20, 0x40]) {
+      r.callback.deliver(ethFrame(3000, tunnel), hdrBytes(VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4 | tunnel, 1400, 34, 16));
+    }
+    expect(r.received).toHaveLength(0);
+    r.callback.deliver(ethFrame(100, 1), hdrBytes(VIRTIO_NET_HDR_F_DATA_VALID | 0x08, 0)); // UDP_TUNNEL_CSUM
+    expect(r.received[0].header.flags).toBe(VIRTIO_NET_HDR_F_DATA_VALID);
+  });
+
+  it('[net.drv.28] the checksum field of NEEDS_CSUM must lie inside the frame', () => {
+    const r = rig({ vnetHeader: true, driverFeatures: NET_DRIVER_FEATURES | HOST });
+    expect(() => r.driver.send(ethFrame(60), { ...PLAIN_HEADER, flags: VIRTIO_NET_HDR_F_NEEDS_CSUM, csumStart: 50, csumOffset: 16 })).toThrow(/net.drv.28/);
+    expect(r.driver.send(ethFrame(60), { ...PLAIN_HEADER, flags: VIRTIO_NET_HDR_F_NEEDS_CSUM, csumStart: 34, csumOffset: 16 })).toBe(true);
   });
 });
 
