@@ -68,8 +68,9 @@ export class FlatGuestMemory implements GuestMemory {
   writeU64(addr: number, value: bigint | number): void {
     const off = this.#off(addr, 8);
     if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) {
-      this.#dv.setUint32(off, value % TWO_32, true);
-      this.#dv.setUint32(off + 4, Math.floor(value / TWO_32), true);
+      const lo = value >>> 0;
+      this.#dv.setUint32(off, lo, true);
+      this.#dv.setUint32(off + 4, (value - lo) / TWO_32, true);
     } else {
       this.#dv.setBigUint64(off, toU64(value), true);
     }

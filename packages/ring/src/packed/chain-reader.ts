@@ -1,6 +1,6 @@
 import { VirtqueueError } from '../errors.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
-import type { DescriptorChain, Segment } from '../queue/types.js';
+import { ReusableChain } from '../queue/reusable-chain.js';
 import {
   DESC_ADDR,
   DESC_FLAGS,
@@ -15,19 +15,13 @@ import type { PackedRingViews } from './ring-views.js';
 
 const TWO_32 = 2 ** 32;
 
-/** A buffer popped from a packed ring: the validated chain plus what the device queue needs back at push. */
-export class PackedChain implements DescriptorChain {
-  constructor(
-    readonly id: number,
-    readonly readable: readonly Segment[],
-    readonly writable: readonly Segment[],
-    readonly readableLength: number,
-    readonly writableLength: number,
-    /** Ring slots the buffer took (1 for an indirect table). */
-    readonly slots: number,
-    /** The device queue's reset generation when popped. */
-    readonly generation: number,
-  ) {}
+/**
+ * A buffer popped from a packed ring: the validated chain plus what the device queue needs
+ * back at push. The device queue keeps one per buffer id and refills it after its push.
+ */
+export class PackedChain extends ReusableChain {
+  /** Ring slots the buffer took (1 for an indirect table). */
+  slots = 0;
 }
 
 /**
@@ -42,10 +36,6 @@ export class PackedChainReader {
   readonly #views: PackedRingViews;
   readonly #memory: GuestMemory;
   readonly #indirectDesc: boolean;
-  #readable: Segment[] = [];
-  #writable: Segment[] = [];
-  #readableLength = 0;
-  #writableLength = 0;
 
   constructor(views: PackedRingViews, memory: GuestMemory, indirectDesc: boolean) {
     this.#views = views;
@@ -54,17 +44,15 @@ export class PackedChainReader {
   }
 
   /**
-   * The buffer whose first descriptor, at ring index `index` under wrap counter `wrap`, the
-   * caller observed available (flags `first`, loaded with acquire ordering). Descriptors are
-   * used in the order the driver chained them with VIRTQ_DESC_F_NEXT.
+   * Reads into `chain` (id, segments, lengths, slots) the buffer whose first descriptor, at
+   * ring index `index` under wrap counter `wrap`, the caller observed available (flags
+   * `first`, loaded with acquire ordering). Descriptors are used in the order the driver
+   * chained them with VIRTQ_DESC_F_NEXT. `chain` must not be in flight.
    */
-  read(index: number, wrap: number, first: number, generation: number): PackedChain {
+  read(chain: PackedChain, index: number, wrap: number, first: number): void {
     const v = this.#views;
     const size = v.size;
-    this.#readable = [];
-    this.#writable = [];
-    this.#readableLength = 0;
-    this.#writableLength = 0;
+    chain.begin();
     let flags = first;
     let n = 1;
     for (;;) {
@@ -75,10 +63,10 @@ export class PackedChainReader {
         if (n > 1 || flags & VIRTQ_DESC_F_NEXT) {
           throw new VirtqueueError('indirect-with-next', `descriptor ${index} sets VIRTQ_DESC_F_INDIRECT in a list linked by VIRTQ_DESC_F_NEXT`);
         }
-        this.#readIndirect(v.addr(index), v.len(index));
+        this.#readIndirect(chain, v.addr(index), v.len(index));
         break;
       }
-      this.#add(v.addr(index), v.len(index), (flags & VIRTQ_DESC_F_WRITE) !== 0);
+      this.#add(chain, v.addr(index), v.len(index), (flags & VIRTQ_DESC_F_WRITE) !== 0);
       if (!(flags & VIRTQ_DESC_F_NEXT)) break;
       if (n === size) {
         throw new VirtqueueError('chain-too-long', `descriptor list longer than the queue size ${size}`);
@@ -93,11 +81,13 @@ export class PackedChainReader {
       }
       n++;
     }
-    return new PackedChain(v.id(index), this.#readable, this.#writable, this.#readableLength, this.#writableLength, n, generation);
+    chain.end();
+    chain.id = v.id(index);
+    chain.slots = n;
   }
 
   /** An indirect table: `len` bytes of struct pvirtq_desc at `addr`, at most queue-size entries. */
-  #readIndirect(addr: number, len: number): void {
+  #readIndirect(chain: PackedChain, addr: number, len: number): void {
     if (len === 0 || len % DESC_SIZE !== 0) {
       throw new VirtqueueError('bad-indirect-length', `indirect table length ${len} is not a non-zero multiple of ${DESC_SIZE}`);
     }
@@ -115,26 +105,24 @@ export class PackedChainReader {
       if (flags & VIRTQ_DESC_F_INDIRECT) {
         throw new VirtqueueError('nested-indirect', `indirect table at 0x${addr.toString(16)} holds an indirect descriptor`);
       }
-      this.#add(m.readU64Number(e + DESC_ADDR), m.readU32(e + DESC_LEN), (flags & VIRTQ_DESC_F_WRITE) !== 0);
+      this.#add(chain, m.readU64Number(e + DESC_ADDR), m.readU32(e + DESC_LEN), (flags & VIRTQ_DESC_F_WRITE) !== 0);
     }
   }
 
   /** Appends one element: inside guest memory, readable ones first, each part's total < 2^32. */
-  #add(addr: number, len: number, writable: boolean): void {
+  #add(chain: PackedChain, addr: number, len: number, writable: boolean): void {
     if (!this.#memory.contains(addr, len)) {
       throw new VirtqueueError('address-out-of-range', `buffer [0x${addr.toString(16)}, +${len}) is outside guest memory`);
     }
     if (writable) {
-      this.#writableLength += len;
-      if (this.#writableLength >= TWO_32) throw new VirtqueueError('length-overflow', 'writable part is 2^32 bytes or more');
-      this.#writable.push({ addr, len });
+      chain.addWritable(addr, len);
+      if (chain.writableLength >= TWO_32) throw new VirtqueueError('length-overflow', 'writable part is 2^32 bytes or more');
     } else {
-      if (this.#writable.length > 0) {
+      if (chain.hasWritable) {
         throw new VirtqueueError('readable-after-writable', 'a device-readable element follows a device-writable one');
       }
-      this.#readableLength += len;
-      if (this.#readableLength >= TWO_32) throw new VirtqueueError('length-overflow', 'readable part is 2^32 bytes or more');
-      this.#readable.push({ addr, len });
+      chain.addReadable(addr, len);
+      if (chain.readableLength >= TWO_32) throw new VirtqueueError('length-overflow', 'readable part is 2^32 bytes or more');
     }
   }
 }

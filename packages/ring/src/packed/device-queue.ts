@@ -1,6 +1,6 @@
 import { GuestMemoryError, VirtqueueError } from '../errors.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
-import type { DescriptorChain, DeviceQueue, QueueConfig, RingFeatures } from '../queue/types.js';
+import type { DescriptorChain, DeviceQueue, QueueConfig } from '../queue/types.js';
 import { PackedChain, PackedChainReader } from './chain-reader.js';
 import { disableEvents, enableEvents, eventRequested, moveEvent } from './event-suppression.js';
 import { VIRTQ_DESC_F_WRITE, isAvail, usedBits } from './layout.js';
@@ -23,8 +23,13 @@ export class PackedDeviceQueue implements DeviceQueue {
   readonly size: number;
   readonly packed = true;
   readonly #views: PackedRingViews;
-  readonly #features: RingFeatures;
+  readonly #eventIdx: boolean;
+  readonly #inOrder: boolean;
   readonly #reader: PackedChainReader;
+  /** One chain per buffer id, refilled by a pop of that id after its push; replaced on reset. */
+  #chains: (PackedChain | undefined)[];
+  /** The chain the next pop reads into; it trades places with the id's chain when the pop succeeds. */
+  #spare = new PackedChain(0, 0);
   /** 1 for each buffer id in flight. */
   readonly #outstanding: Uint8Array;
   /** In-flight buffer ids in the order they were popped (VIRTIO_F_IN_ORDER only). */
@@ -63,10 +68,12 @@ export class PackedDeviceQueue implements DeviceQueue {
     if (!config.packed) throw new VirtqueueError('bad-queue-config', 'PackedDeviceQueue given a split queue config');
     this.#views = new PackedRingViews(memory, config.size, config.descTable, config.driverArea, config.deviceArea);
     this.size = config.size;
-    this.#features = { ...config.features };
+    this.#eventIdx = config.features.eventIdx;
+    this.#inOrder = config.features.inOrder;
     this.#reader = new PackedChainReader(this.#views, memory, config.features.indirectDesc);
     this.#outstanding = new Uint8Array(this.size);
     this.#order = new Uint16Array(this.size);
+    this.#chains = new Array<PackedChain | undefined>(this.size);
   }
 
   get inFlight(): number {
@@ -88,9 +95,9 @@ export class PackedDeviceQueue implements DeviceQueue {
     const v = this.#views;
     const flags = v.loadFlags(this.#availIndex);
     if (!isAvail(flags, this.#availWrap)) return null;
-    let chain: PackedChain;
+    const chain = this.#spare;
     try {
-      chain = this.#reader.read(this.#availIndex, this.#availWrap, flags, this.#generation);
+      this.#reader.read(chain, this.#availIndex, this.#availWrap, flags);
     } catch (e) {
       if (e instanceof GuestMemoryError) throw new VirtqueueError('address-out-of-range', e.message);
       throw e;
@@ -106,8 +113,12 @@ export class PackedDeviceQueue implements DeviceQueue {
     if (this.#outstandingSlots + n > this.size) {
       throw new VirtqueueError('avail-index-jump', `driver made more than ${this.size} descriptors available`);
     }
+    // The id's previous chain was pushed (the id is not in flight): it becomes the spare.
+    this.#spare = this.#chains[id] ?? new PackedChain(0, 0);
+    this.#chains[id] = chain;
+    chain.generation = this.#generation;
     this.#outstanding[id] = 1;
-    if (this.#features.inOrder) this.#order[(this.#orderHead + this.#inFlight) % this.size] = id;
+    if (this.#inOrder) this.#order[(this.#orderHead + this.#inFlight) % this.size] = id;
     this.#inFlight++;
     this.#outstandingSlots += n;
     this.#availIndex += n;
@@ -115,7 +126,7 @@ export class PackedDeviceQueue implements DeviceQueue {
       this.#availIndex -= this.size;
       this.#availWrap ^= 1;
     }
-    if (this.#notifying && this.#features.eventIdx) moveEvent(v.deviceEvent, this.#availIndex, this.#availWrap);
+    if (this.#notifying && this.#eventIdx) moveEvent(v.deviceEvent, this.#availIndex, this.#availWrap);
     return chain;
   }
 
@@ -127,15 +138,14 @@ export class PackedDeviceQueue implements DeviceQueue {
    *   integer in [0, writableLength]
    */
   push(chain: DescriptorChain, written: number): void {
-    if (chain instanceof PackedChain && chain.generation !== this.#generation) return;
     const id = chain.id;
-    if (!(chain instanceof PackedChain) || this.#outstanding[id] !== 1) {
-      throw new VirtqueueError('bad-used-id', `buffer ${id} is not in flight on this queue`);
-    }
+    if (!(chain instanceof PackedChain)) throw new VirtqueueError('bad-used-id', `buffer ${id} is not in flight on this queue`);
+    if (chain.generation !== this.#generation) return;
+    if (this.#outstanding[id] !== 1) throw new VirtqueueError('bad-used-id', `buffer ${id} is not in flight on this queue`);
     if (!Number.isInteger(written) || written < 0 || written > chain.writableLength) {
       throw new VirtqueueError('bad-used-len', `${written} bytes written to buffer ${id} of ${chain.writableLength} writable bytes`);
     }
-    if (this.#features.inOrder) {
+    if (this.#inOrder) {
       const oldest = this.#order[this.#orderHead];
       if (id !== oldest) {
         throw new VirtqueueError('bad-used-id', `buffer ${id} pushed before buffer ${oldest} under VIRTIO_F_IN_ORDER`);
@@ -161,7 +171,7 @@ export class PackedDeviceQueue implements DeviceQueue {
    */
   needsNotification(): boolean {
     this.#flushBatch();
-    const notify = eventRequested(this.#views.driverEvent, this.#features.eventIdx, this.size, this.#signalIndex, this.#signalWrap, this.#signalCount);
+    const notify = eventRequested(this.#views.driverEvent, this.#eventIdx, this.size, this.#signalIndex, this.#signalWrap, this.#signalCount);
     this.#signalIndex = this.#usedIndex;
     this.#signalWrap = this.#usedWrap;
     this.#signalCount = 0;
@@ -175,7 +185,7 @@ export class PackedDeviceQueue implements DeviceQueue {
    */
   enableNotifications(): boolean {
     this.#notifying = true;
-    enableEvents(this.#views.deviceEvent, this.#features.eventIdx, this.#availIndex, this.#availWrap);
+    enableEvents(this.#views.deviceEvent, this.#eventIdx, this.#availIndex, this.#availWrap);
     return isAvail(this.#views.loadFlags(this.#availIndex), this.#availWrap);
   }
 
@@ -192,6 +202,7 @@ export class PackedDeviceQueue implements DeviceQueue {
    */
   reset(): void {
     this.#generation++;
+    this.#chains = new Array<PackedChain | undefined>(this.size);
     this.#outstanding.fill(0);
     this.#orderHead = 0;
     this.#inFlight = 0;

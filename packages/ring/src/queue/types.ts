@@ -14,6 +14,12 @@ export interface Segment {
  * A descriptor chain popped from the available ring (split) or the descriptor ring (packed),
  * validated and resolved: indirect tables are already followed, so `readable` and `writable`
  * list the device-readable and device-writable buffers in chain order.
+ *
+ * Lifetime: a popped chain (its `readable` and `writable` arrays and their segments included)
+ * stays unchanged for as long as the device holds it, across any number of other pops and
+ * pushes and across async work, until it is pushed. After `push` the queue may reuse the
+ * object for a later pop (no allocation per chain on the hot path): copy out anything needed
+ * afterwards, before pushing. Chains held across a queue reset are never reused.
  */
 export interface DescriptorChain {
   /** Split: head descriptor index. Packed: buffer ID. This is the id written to the used ring. */

@@ -1,16 +1,7 @@
-import type { DescriptorChain, Segment } from '../queue/types.js';
+import { ReusableChain } from '../queue/reusable-chain.js';
 
 /**
- * A chain popped from a split queue. `generation` ties it to the queue state it came from,
- * so a push after a queue reset is recognised as stale and dropped.
+ * A chain popped from a split queue. The queue keeps one per head index and refills it when
+ * that head is popped again, which can only happen after the chain was pushed.
  */
-export class SplitChain implements DescriptorChain {
-  constructor(
-    readonly id: number,
-    readonly readable: readonly Segment[],
-    readonly writable: readonly Segment[],
-    readonly readableLength: number,
-    readonly writableLength: number,
-    readonly generation: number,
-  ) {}
-}
+export class SplitChain extends ReusableChain {}

@@ -1,7 +1,7 @@
 import { GuestMemoryError, VirtqueueError } from '../errors.js';
 import { le16, le32 } from '../memory/endian.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
-import type { DescriptorChain, DeviceQueue, QueueConfig, RingFeatures, Segment } from '../queue/types.js';
+import type { DescriptorChain, DeviceQueue, QueueConfig } from '../queue/types.js';
 import { SplitChain } from './chain.js';
 import {
   DESC_SIZE,
@@ -31,7 +31,9 @@ export class SplitDeviceQueue implements DeviceQueue {
   readonly size: number;
   readonly packed = false;
   readonly #memory: GuestMemory;
-  readonly #features: RingFeatures;
+  readonly #indirectDesc: boolean;
+  readonly #eventIdx: boolean;
+  readonly #inOrder: boolean;
   readonly #mask: number;
   // Descriptor table: per descriptor i, u32[4i] addr low, u32[4i+1] addr high, u32[4i+2] len,
   // u16[8i+6] flags, u16[8i+7] next.
@@ -54,6 +56,10 @@ export class SplitDeviceQueue implements DeviceQueue {
   #scratch = new Uint8Array(0);
   #scratch32 = new Uint32Array(0);
   #scratch16 = new Uint16Array(0);
+  /** The first `#tableLen` bytes of `#scratch`, kept so a table of the same length needs no new view. */
+  #table = new Uint8Array(0);
+  /** One chain per head, refilled when the head is popped again (after its push); replaced on reset. */
+  #chains: (SplitChain | undefined)[];
 
   #lastAvail = 0;
   /** The last available `idx` read from the ring; re-read only when everything up to it was popped. */
@@ -77,7 +83,9 @@ export class SplitDeviceQueue implements DeviceQueue {
     this.size = config.size;
     this.#mask = config.size - 1;
     this.#memory = memory;
-    this.#features = { ...config.features };
+    this.#indirectDesc = config.features.indirectDesc;
+    this.#eventIdx = config.features.eventIdx;
+    this.#inOrder = config.features.inOrder;
     const desc = ringPart(memory, config.descTable, layout.descTableBytes, layout.descTableAlign, 'descriptor table');
     const avail = ringPart(memory, config.driverArea, layout.availRingBytes, layout.availRingAlign, 'available ring');
     const used = ringPart(memory, config.deviceArea, layout.usedRingBytes, layout.usedRingAlign, 'used ring');
@@ -90,6 +98,7 @@ export class SplitDeviceQueue implements DeviceQueue {
     this.#availEventIndex = 2 + 4 * config.size;
     this.#outstanding = new Uint8Array(config.size);
     this.#order = new Uint16Array(config.size);
+    this.#chains = new Array<SplitChain | undefined>(config.size);
   }
 
   get inFlight(): number {
@@ -121,11 +130,11 @@ export class SplitDeviceQueue implements DeviceQueue {
     this.#lastAvail = (this.#lastAvail + 1) & 0xffff;
     this.#outstanding[head] = 1;
     this.#inFlight++;
-    if (this.#features.inOrder) {
+    if (this.#inOrder) {
       this.#order[this.#orderTail] = head;
       this.#orderTail = (this.#orderTail + 1) & this.#mask;
     }
-    if (this.#notify && this.#features.eventIdx) {
+    if (this.#notify && this.#eventIdx) {
       Atomics.store(this.#used16, this.#availEventIndex, le16(this.#lastAvail));
     }
     return chain;
@@ -133,8 +142,9 @@ export class SplitDeviceQueue implements DeviceQueue {
 
   /** Walks and validates the chain starting at `head` (spec 2.7.5, 2.7.5.3). */
   #walk(head: number): SplitChain {
-    const readable: Segment[] = [];
-    const writable: Segment[] = [];
+    let chain = this.#chains[head];
+    if (chain === undefined) chain = this.#chains[head] = new SplitChain(head, this.#generation);
+    chain.begin();
     let count = 0;
     let i = head;
     for (;;) {
@@ -144,28 +154,25 @@ export class SplitDeviceQueue implements DeviceQueue {
       const len = le32(this.#desc32[4 * i + 2]);
       const flags = le16(this.#desc16[8 * i + 6]);
       if ((flags & VIRTQ_DESC_F_INDIRECT) !== 0) {
-        this.#walkIndirect(head, addr, hi, len, flags, count, readable, writable);
+        this.#walkIndirect(head, addr, hi, len, flags, count, chain);
         break;
       }
       this.#checkBuffer(addr, hi, len);
       if ((flags & VIRTQ_DESC_F_WRITE) !== 0) {
-        writable.push({ addr, len });
+        chain.addWritable(addr, len);
       } else {
-        if (writable.length !== 0) throw new VirtqueueError('readable-after-writable', `descriptor ${i} of chain ${head}`);
-        readable.push({ addr, len });
+        if (chain.hasWritable) throw new VirtqueueError('readable-after-writable', `descriptor ${i} of chain ${head}`);
+        chain.addReadable(addr, len);
       }
       if ((flags & VIRTQ_DESC_F_NEXT) === 0) break;
       i = le16(this.#desc16[8 * i + 7]);
       if (i >= this.size) throw new VirtqueueError('descriptor-index-out-of-range', `next ${i} in chain ${head}`);
     }
-    let readableLength = 0;
-    let writableLength = 0;
-    for (let k = 0; k < readable.length; k++) readableLength += readable[k].len;
-    for (let k = 0; k < writable.length; k++) writableLength += writable[k].len;
-    if (readableLength + writableLength >= TWO_32) {
-      throw new VirtqueueError('length-overflow', `chain ${head} is ${readableLength + writableLength} bytes long`);
-    }
-    return new SplitChain(head, readable, writable, readableLength, writableLength, this.#generation);
+    chain.end();
+    // Each length is below 2^32 and a chain has at most 32768 of them: the sum is exact.
+    const total = chain.readableLength + chain.writableLength;
+    if (total >= TWO_32) throw new VirtqueueError('length-overflow', `chain ${head} is ${total} bytes long`);
+    return chain;
   }
 
   /**
@@ -180,11 +187,10 @@ export class SplitDeviceQueue implements DeviceQueue {
     len: number,
     flags: number,
     walked: number,
-    readable: Segment[],
-    writable: Segment[],
+    chain: SplitChain,
   ): void {
     let count = walked;
-    if (!this.#features.indirectDesc) throw new VirtqueueError('indirect-not-negotiated', `chain ${head}`);
+    if (!this.#indirectDesc) throw new VirtqueueError('indirect-not-negotiated', `chain ${head}`);
     if ((flags & VIRTQ_DESC_F_NEXT) !== 0) throw new VirtqueueError('indirect-with-next', `chain ${head}`);
     if (len === 0 || len % DESC_SIZE !== 0) throw new VirtqueueError('bad-indirect-length', `indirect table of ${len} bytes in chain ${head}`);
     const n = len / DESC_SIZE;
@@ -207,10 +213,10 @@ export class SplitDeviceQueue implements DeviceQueue {
       if ((dflags & VIRTQ_DESC_F_INDIRECT) !== 0) throw new VirtqueueError('nested-indirect', `entry ${j} of chain ${head}'s table`);
       this.#checkBuffer(daddr, dhi, dlen);
       if ((dflags & VIRTQ_DESC_F_WRITE) !== 0) {
-        writable.push({ addr: daddr, len: dlen });
+        chain.addWritable(daddr, dlen);
       } else {
-        if (writable.length !== 0) throw new VirtqueueError('readable-after-writable', `entry ${j} of chain ${head}'s table`);
-        readable.push({ addr: daddr, len: dlen });
+        if (chain.hasWritable) throw new VirtqueueError('readable-after-writable', `entry ${j} of chain ${head}'s table`);
+        chain.addReadable(daddr, dlen);
       }
       if ((dflags & VIRTQ_DESC_F_NEXT) === 0) return;
       j = le16(t16[8 * j + 7]);
@@ -226,8 +232,9 @@ export class SplitDeviceQueue implements DeviceQueue {
       this.#scratch32 = new Uint32Array(this.#scratch.buffer);
       this.#scratch16 = new Uint16Array(this.#scratch.buffer);
     }
+    if (this.#table.byteLength !== len || this.#table.buffer !== this.#scratch.buffer) this.#table = this.#scratch.subarray(0, len);
     try {
-      this.#memory.read(addr, this.#scratch.subarray(0, len));
+      this.#memory.read(addr, this.#table);
     } catch (e) {
       if (e instanceof GuestMemoryError) throw new VirtqueueError('address-out-of-range', e.message);
       throw e;
@@ -248,15 +255,14 @@ export class SplitDeviceQueue implements DeviceQueue {
    *   VIRTIO_F_IN_ORDER); 'bad-used-len' when `written` is not an integer in [0, writableLength].
    */
   push(chain: DescriptorChain, written: number): void {
-    if (chain instanceof SplitChain && chain.generation !== this.#generation) return;
     const id = chain.id;
-    if (!(chain instanceof SplitChain) || this.#outstanding[id] !== 1) {
-      throw new VirtqueueError('bad-used-id', `chain ${id} is not in flight on this queue`);
-    }
+    if (!(chain instanceof SplitChain)) throw new VirtqueueError('bad-used-id', `chain ${id} is not in flight on this queue`);
+    if (chain.generation !== this.#generation) return;
+    if (this.#outstanding[id] !== 1) throw new VirtqueueError('bad-used-id', `chain ${id} is not in flight on this queue`);
     if (!Number.isInteger(written) || written < 0 || written > chain.writableLength) {
       throw new VirtqueueError('bad-used-len', `${written} bytes written to chain ${id} of ${chain.writableLength} writable bytes`);
     }
-    if (this.#features.inOrder) {
+    if (this.#inOrder) {
       if (this.#order[this.#orderHead] !== id) {
         throw new VirtqueueError('bad-used-id', `chain ${id} pushed out of order under VIRTIO_F_IN_ORDER`);
       }
@@ -284,7 +290,7 @@ export class SplitDeviceQueue implements DeviceQueue {
     this.#signalledUsed = next;
     this.#batch = 0;
     if (batch === 0) return false;
-    if (this.#features.eventIdx) {
+    if (this.#eventIdx) {
       return batch >= 0x10000 || needEvent(le16(Atomics.load(this.#avail16, this.#usedEventIndex)), next, old);
     }
     return (le16(Atomics.load(this.#avail16, 0)) & VIRTQ_AVAIL_F_NO_INTERRUPT) === 0;
@@ -297,7 +303,7 @@ export class SplitDeviceQueue implements DeviceQueue {
    */
   enableNotifications(): boolean {
     this.#notify = true;
-    if (this.#features.eventIdx) Atomics.store(this.#used16, this.#availEventIndex, le16(this.#lastAvail));
+    if (this.#eventIdx) Atomics.store(this.#used16, this.#availEventIndex, le16(this.#lastAvail));
     else Atomics.store(this.#used16, 0, 0);
     return le16(Atomics.load(this.#avail16, 1)) !== this.#lastAvail;
   }
@@ -309,7 +315,7 @@ export class SplitDeviceQueue implements DeviceQueue {
    */
   disableNotifications(): void {
     this.#notify = false;
-    if (!this.#features.eventIdx) Atomics.store(this.#used16, 0, le16(VIRTQ_USED_F_NO_NOTIFY));
+    if (!this.#eventIdx) Atomics.store(this.#used16, 0, le16(VIRTQ_USED_F_NO_NOTIFY));
   }
 
   /**
@@ -319,6 +325,7 @@ export class SplitDeviceQueue implements DeviceQueue {
    */
   reset(): void {
     this.#generation++;
+    this.#chains = new Array<SplitChain | undefined>(this.size);
     this.#lastAvail = 0;
     this.#availIdx = 0;
     this.#usedIdx = 0;

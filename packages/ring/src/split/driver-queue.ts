@@ -191,8 +191,10 @@ export class SplitDriverQueue<T = unknown> implements DriverQueue<T> {
   }
 
   #writeDesc(i: number, addr: number, len: number, flags: number, next: number): void {
-    this.#desc32[4 * i] = le32(addr % TWO_32);
-    this.#desc32[4 * i + 1] = le32(Math.floor(addr / TWO_32));
+    // addr is a safe integer (checked in add): >>> 0 is its low word, exactly, without fmod.
+    const lo = addr >>> 0;
+    this.#desc32[4 * i] = le32(lo);
+    this.#desc32[4 * i + 1] = le32((addr - lo) / TWO_32);
     this.#desc32[4 * i + 2] = le32(len);
     this.#desc16[8 * i + 6] = le16(flags);
     this.#desc16[8 * i + 7] = le16(next);
