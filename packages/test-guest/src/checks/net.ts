@@ -41,7 +41,7 @@ vmmtest_try up ip link set "$iface" up
 vmmtest_try ping ping -c 3 -w 20 "$peer" && ping=true
 vmmtest_try pattern dd if=/dev/urandom of=/tmp/net.up bs=65536 count=$((bytes / 65536))
 [ -z "$VMMTEST_ERR" ] && sent=$(sha256sum < /tmp/net.up | cut -d' ' -f1)
-vmmtest_try upload timeout 300 nc "$peer" "$up" < /tmp/net.up
+vmmtest_try upload timeout 300 sh -c "nc $peer $up < /tmp/net.up"
 vmmtest_try download timeout 300 sh -c "nc $peer $down < /dev/null > /tmp/net.down"
 if [ -z "$VMMTEST_ERR" ]; then
   got=$(wc -c < /tmp/net.down)
