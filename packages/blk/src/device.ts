@@ -16,6 +16,7 @@ import type { BlockBackend } from './backend.js';
 import { BlkConfigOffset, BlkConfigSpace, VIRTIO_BLK_CONFIG_SIZE } from './config.js';
 import { BlkFramingError } from './errors.js';
 import { execute, writtenLength, type ExecState, type RangeCommand } from './execute.js';
+import { InFlight } from './in-flight.js';
 import { resolveOffer, type BlkDeviceOptions, type BlkOffer } from './offer.js';
 import {
   VIRTIO_BLK_F_CONFIG_WCE,
@@ -64,8 +65,7 @@ export class BlkDevice implements VirtioDevice {
   #spare: Completion[] = [];
   #batchScheduled = false;
   readonly #touched: Uint8Array;
-  #inFlight = 0;
-  #idle: (() => void)[] = [];
+  readonly #inFlight: InFlight;
   readonly #flushBatch = () => this.#completeBatch();
 
   /** @throws RangeError for options outside the configuration fields' ranges */
@@ -75,6 +75,7 @@ export class BlkDevice implements VirtioDevice {
     this.deviceFeatures = this.#offer.features;
     this.numQueues = this.#offer.numQueues;
     this.#touched = new Uint8Array(this.numQueues);
+    this.#inFlight = new InFlight(this.numQueues);
     this.#config.load(this.#offer.config);
     for (let i = 0; i < this.#offer.id.length && i < VIRTIO_BLK_ID_BYTES; i++) this.#idBytes[i] = this.#offer.id.charCodeAt(i) & 0x7f;
   }
@@ -128,18 +129,30 @@ export class BlkDevice implements VirtioDevice {
     this.#drain(queueIndex);
   }
 
-  resetQueue(queueIndex: number): void {
-    // Its in-flight requests complete into nothing: the completion sees the queue is gone.
+  /**
+   * Queue reset: its in-flight requests complete into nothing (the completion sees the queue
+   * is gone). @returns a promise settling when every backend call of that queue issued before
+   * the reset finished (until then a read may still land in its guest buffers), or nothing
+   * when none is in flight
+   */
+  resetQueue(queueIndex: number): void | Promise<void> {
     this.#queues[queueIndex] = undefined;
+    return this.#inFlight.queue(queueIndex) > 0 ? this.#inFlight.whenQueueIdle(queueIndex) : undefined;
   }
 
-  reset(): void {
+  /**
+   * Device reset: completions from before it are dropped. @returns a promise settling when
+   * every backend call issued before the reset finished, or nothing when none is in flight;
+   * the transport presents the reset complete (status 0) only then ([basic.dev.7])
+   */
+  reset(): void | Promise<void> {
     this.#ctx = undefined;
     this.#queues = [];
     this.#state = undefined;
     this.#done.length = 0;
     this.#negotiated = 0n;
     this.#config.writeback = this.#offer.writeback;
+    return this.#inFlight.total > 0 ? this.#inFlight.whenIdle() : undefined;
   }
 
   /**
@@ -154,17 +167,12 @@ export class BlkDevice implements VirtioDevice {
 
   /** Number of requests whose backend work has not finished (including those from before a reset). */
   get inFlight(): number {
-    return this.#inFlight;
+    return this.#inFlight.total;
   }
 
-  /**
-   * Resolves when no backend work is in flight. After reset() a read still in flight may yet
-   * land in the guest buffers it was given (its status and used element are dropped): a VMM
-   * that recycles guest memory awaits this first.
-   */
+  /** Resolves when no backend work is in flight (what reset() waits for). */
   whenIdle(): Promise<void> {
-    if (this.#inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.push(resolve));
+    return this.#inFlight.whenIdle();
   }
 
   #negotiate(features: bigint): void {
@@ -239,27 +247,19 @@ export class BlkDevice implements VirtioDevice {
         return;
       }
       const f = frame;
-      this.#inFlight++;
+      this.#inFlight.started(qi);
       outcome.then(
         (status) => {
-          this.#settle();
+          this.#inFlight.finished(qi);
           this.#finish(ctx, q, qi, chain, f.statusAddr, status, writtenLength(f, status));
         },
         () => {
-          this.#settle();
+          this.#inFlight.finished(qi);
           this.#finish(ctx, q, qi, chain, f.statusAddr, VIRTIO_BLK_S_IOERR, writtenLength(f, VIRTIO_BLK_S_IOERR));
         },
       );
     } catch (err) {
       ctx.needsReset(err as Error);
-    }
-  }
-
-  #settle(): void {
-    if (--this.#inFlight === 0 && this.#idle.length > 0) {
-      const idle = this.#idle;
-      this.#idle = [];
-      for (const resolve of idle) resolve();
     }
   }
 

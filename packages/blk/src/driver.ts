@@ -14,6 +14,7 @@ import {
   VIRTIO_F_RING_RESET,
   type DriverDevice,
   type DriverTransport,
+  type ResetWaitOptions,
 } from '@virtio/core';
 import type { DriverQueue, GuestAllocator, GuestMemory, Segment } from '@virtio/ring';
 import { BlkConfigOffset as O } from './config.js';
@@ -325,10 +326,15 @@ export class BlkDriver {
     }
   }
 
-  /** Resets the device; outstanding requests reject with BlkDriverError 'reset'. */
-  reset(): void {
+  /**
+   * Resets the device; outstanding requests reject with BlkDriverError 'reset' at once. The
+   * promise resolves when the device reads status 0 ([basic.drv.7]): the device waits for
+   * backend work in flight, and only then may the guest buffers of those requests be reused.
+   * Its reset effects start synchronously. @throws DeviceInitError 'reset-timeout' (rejects)
+   */
+  reset(opts?: ResetWaitOptions): Promise<void> {
     this.#fail(new BlkDriverError('reset', 'the driver reset the device'));
-    this.device.reset();
+    return this.device.resetAsync(opts);
   }
 
   #complete(rq: RequestQueue, slot: number): void {

@@ -177,9 +177,10 @@ describe('driver mechanics', () => {
     const t = rig({ backend: gated });
     const r = t.driver.read(0, seg(DATA_BASE, S));
     await settle();
-    t.driver.reset();
+    const reset = t.driver.reset();
     await expect(r).rejects.toThrow(/reset/);
     await gated.pending[0].release();
+    await reset;
     await expect(t.driver.read(0, seg(DATA_BASE, S))).rejects.toThrow(/reset/);
   });
 });

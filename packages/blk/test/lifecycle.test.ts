@@ -90,8 +90,12 @@ describe('resets with requests in flight', () => {
     t.q.add([t.header(VIRTIO_BLK_T_IN, 0)], [{ addr: DATA, len: S }, t.status()], 1);
     t.dev.kick(0);
     await settle();
-    t.dev.resetQueue(0);
+    // The queue reset waits for the read in flight: the synchronous driver side cannot see it end.
+    expect(t.transport.resetQueue(0)).toBe(false);
+    expect(t.state.queue(0)!.resetting).toBe(true);
     await gated.pending[0].release();
+    await t.state.whenResetComplete();
+    expect(t.state.queue(0)!.enabled).toBe(false);
     await settle();
     expect(t.memory.readU8(STATUS)).toBe(0xff);
     expect(t.interrupts).toBe(0);

@@ -64,10 +64,10 @@ export class RecordingDevice implements VirtioDevice {
     this.inner.attach(host);
   }
   reset() {
-    this.inner.reset();
+    return this.inner.reset();
   }
   resetQueue(i: number) {
-    this.inner.resetQueue(i);
+    return this.inner.resetQueue(i);
   }
   enableQueue(i: number, q: DeviceQueue) {
     this.inner.enableQueue(i, this.#wrap(q, this.#memory!));
