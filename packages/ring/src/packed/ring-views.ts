@@ -6,7 +6,6 @@ import {
   DESC_ID,
   DESC_LEN,
   DESC_RING_ALIGN,
-  DESC_SIZE,
   DESC_WORDS,
   EVENT_SUPPRESS_ALIGN,
   EVENT_SUPPRESS_SIZE,
@@ -16,21 +15,24 @@ import {
 } from './layout.js';
 
 const TWO_32 = 2 ** 32;
+/** u16 word offsets of the fields inside one descriptor. */
+const ADDR_WORD = DESC_ADDR / 2;
+const LEN_WORD = DESC_LEN / 2;
+const ID_WORD = DESC_ID / 2;
 
 /**
  * The three parts of a packed virtqueue resolved to typed-array views once, at activation
  * (spec 2.8.10). Fields shared with the other side (descriptor flags, event suppression
  * words) go through Atomics on the Uint16Array views, so a flags load has acquire and a
  * flags store has release ordering against a guest CPU running concurrently; descriptor
- * addr/len/id go through the DataView, after (reads) or before (writes) the flags.
+ * addr/len/id are plain reads and writes of the same u16 view (the ring only needs an even
+ * host offset), after (reads) or before (writes) the flags.
  */
 export class PackedRingViews {
   /** Queue size: number of descriptors in the descriptor ring. */
   readonly size: number;
-  /** The descriptor ring as u16 words (flags of descriptor i at 8i + 7). */
+  /** The descriptor ring as u16 words: descriptor i's addr at 8i..8i+3, len 8i+4..5, id 8i+6, flags 8i+7. */
   readonly ring: Uint16Array;
-  /** The descriptor ring as bytes, for addr/len/id (little-endian). */
-  readonly ringDv: DataView;
   /** Driver Event Suppression (driver area): written by the driver, read by the device. */
   readonly driverEvent: Uint16Array;
   /** Device Event Suppression (device area): written by the device, read by the driver. */
@@ -53,7 +55,6 @@ export class PackedRingViews {
     this.size = size;
     const ring = resolve(memory, 'descriptor ring', descTable, descRingBytes(size));
     this.ring = new Uint16Array(ring.buffer, ring.byteOffset, ring.byteLength / 2);
-    this.ringDv = new DataView(ring.buffer, ring.byteOffset, ring.byteLength);
     const drv = resolve(memory, 'driver event suppression', driverArea, EVENT_SUPPRESS_SIZE);
     this.driverEvent = new Uint16Array(drv.buffer, drv.byteOffset, 2);
     const dev = resolve(memory, 'device event suppression', deviceArea, EVENT_SUPPRESS_SIZE);
@@ -72,34 +73,45 @@ export class PackedRingViews {
 
   /** Element Address of descriptor `i`; 2^53 or more comes back inexact (no guest memory is that high). */
   addr(i: number): number {
-    const off = i * DESC_SIZE + DESC_ADDR;
-    return this.ringDv.getUint32(off + 4, true) * TWO_32 + this.ringDv.getUint32(off, true);
+    const w = i * DESC_WORDS + ADDR_WORD;
+    return this.#u32(w + 2) * TWO_32 + this.#u32(w);
   }
 
   /** Element Length of descriptor `i`, in bytes. */
   len(i: number): number {
-    return this.ringDv.getUint32(i * DESC_SIZE + DESC_LEN, true);
+    return this.#u32(i * DESC_WORDS + LEN_WORD);
   }
 
   /** Buffer ID of descriptor `i`. */
   id(i: number): number {
-    return this.ringDv.getUint16(i * DESC_SIZE + DESC_ID, true);
+    return le16(this.ring[i * DESC_WORDS + ID_WORD]);
   }
 
   /** Writes addr, len and id of descriptor `i` (not its flags). `addr` is a safe integer. */
   writeFields(i: number, addr: number, len: number, id: number): void {
-    const off = i * DESC_SIZE;
-    this.ringDv.setUint32(off + DESC_ADDR, addr % TWO_32, true);
-    this.ringDv.setUint32(off + DESC_ADDR + 4, Math.floor(addr / TWO_32), true);
-    this.ringDv.setUint32(off + DESC_LEN, len, true);
-    this.ringDv.setUint16(off + DESC_ID, id, true);
+    const w = i * DESC_WORDS;
+    const lo = addr >>> 0;
+    this.#setU32(w + ADDR_WORD, lo);
+    this.#setU32(w + ADDR_WORD + 2, (addr - lo) / TWO_32);
+    this.#setU32(w + LEN_WORD, len);
+    this.ring[w + ID_WORD] = le16(id);
   }
 
   /** Writes the len and id of a used descriptor `i` (not its flags). */
   writeUsedFields(i: number, len: number, id: number): void {
-    const off = i * DESC_SIZE;
-    this.ringDv.setUint32(off + DESC_LEN, len, true);
-    this.ringDv.setUint16(off + DESC_ID, id, true);
+    const w = i * DESC_WORDS;
+    this.#setU32(w + LEN_WORD, len);
+    this.ring[w + ID_WORD] = le16(id);
+  }
+
+  /** The little-endian u32 in ring words `w`, `w + 1`. */
+  #u32(w: number): number {
+    return (le16(this.ring[w]) | (le16(this.ring[w + 1]) << 16)) >>> 0;
+  }
+
+  #setU32(w: number, v: number): void {
+    this.ring[w] = le16(v & 0xffff);
+    this.ring[w + 1] = le16(v >>> 16);
   }
 }
 
