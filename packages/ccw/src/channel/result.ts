@@ -13,7 +13,13 @@ export type CommandStatus =
   /** Channel status "incorrect length": the count did not match and length checks were not suppressed. */
   | 'incorrect-length'
   /** Channel status "program check": a malformed CCW or channel program, or a data address outside guest memory. */
-  | 'program-check';
+  | 'program-check'
+  /**
+   * Unit status "busy": the device is still resetting (its reset waits for in-flight work, see
+   * CcwTransport), so the command did not conclude. Start the program again; a VDEV_RESET
+   * concludes successfully once the reset is complete ([ccw.dev.15]).
+   */
+  | 'busy';
 
 /**
  * How a channel program ended. `ccw` locates the CCW that ended it: its guest address for a
@@ -24,6 +30,8 @@ export type ChannelProgramResult =
   | { readonly status: 'unit-check'; readonly sense: 'command-reject'; readonly ccw: number }
   | { readonly status: 'incorrect-length'; readonly ccw: number }
   | { readonly status: 'program-check'; readonly ccw: number }
+  /** The device is busy resetting; `ccw` is the command that was not concluded. Start the program again. */
+  | { readonly status: 'busy'; readonly ccw: number }
   /** The subchannel is not enabled (START SUBCHANNEL condition code 3). */
   | { readonly status: 'not-operational' };
 
@@ -42,5 +50,7 @@ export function programResult(status: CommandStatus, ccw: number): ChannelProgra
       return { status: 'incorrect-length', ccw };
     case 'program-check':
       return { status: 'program-check', ccw };
+    case 'busy':
+      return { status: 'busy', ccw };
   }
 }

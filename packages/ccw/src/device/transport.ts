@@ -8,7 +8,7 @@ import { legacySplitLayout, type GuestMemory, type LegacySplitLayout } from '@vi
 import { VirtioTransportState, type InterruptSink, type VirtioDevice } from '@virtio/core';
 import type { Ccw } from '../channel/ccw.js';
 import { runCcwList, runChannelProgram, type CommandExecutor } from '../channel/program.js';
-import { NOT_OPERATIONAL, type ChannelProgramResult, type CommandStatus } from '../channel/result.js';
+import { NOT_OPERATIONAL, programResult, type ChannelProgramResult, type CommandStatus } from '../channel/result.js';
 import { checkLength, checkPrefixLength, fetchData, storeData } from '../channel/transfer.js';
 import {
   BASIC_SENSE_SIZE,
@@ -76,6 +76,15 @@ type Sense = 0 | typeof SENSE_CMD_REJECT;
  * Channel programs run synchronously: {@link startSubchannel} returns how the program ended
  * (the subchannel status the guest would read). Guest mistakes never throw: they end the
  * program with a unit check (command reject), incorrect length or program check.
+ *
+ * Reset: CCW_CMD_VDEV_RESET concludes successfully only once the reset is complete and the
+ * status is 0 ([ccw.dev.15]). When the device's reset waits for in-flight work (its reset()
+ * returned a promise), a synchronous channel program cannot stay open until then, so the
+ * command ends with unit status busy instead, and every program started while the reset is
+ * under way ends busy without executing anything. The driver starts VDEV_RESET again (as
+ * Linux's ccw_io_helper retries while the device is busy); once the reset completed it
+ * concludes successfully. `state.whenResetComplete()` resolves at that moment, for a host that
+ * would rather hold the guest's START SUBCHANNEL until then.
  */
 export class CcwTransport {
   /** The shared negotiation state: status, features, configuration space, queues. */
@@ -137,16 +146,19 @@ export class CcwTransport {
 
   /**
    * START SUBCHANNEL: runs the channel program at guest-physical `programAddress` (the ORB's
-   * channel program address) to its end. 'not-operational' while the subchannel is disabled.
+   * channel program address) to its end. 'not-operational' while the subchannel is disabled;
+   * 'busy', executing nothing, while a device reset is under way.
    */
   startSubchannel(programAddress: number): ChannelProgramResult {
     if (!this.#enabled) return NOT_OPERATIONAL;
+    if (this.state.resetPending) return programResult('busy', programAddress);
     return runChannelProgram(this.#memory, programAddress, this.#executor);
   }
 
   /** Runs a channel program the host already fetched, as a list of CCWs (data still in guest memory). */
   execute(program: readonly Ccw[]): ChannelProgramResult {
     if (!this.#enabled) return NOT_OPERATIONAL;
+    if (this.state.resetPending) return programResult('busy', 0);
     return runCcwList(program, this.#executor);
   }
 
@@ -323,11 +335,12 @@ export class CcwTransport {
   }
 
   #reset(): CommandStatus {
-    // The reset completes before the command concludes ([ccw.dev.15]); indicators are
-    // forgotten, so nothing from before it can notify the driver ([ccw.dev.16]).
-    this.state.reset();
+    // The command concludes successfully only once the reset completed ([ccw.dev.15]), else
+    // it ends busy (see the class comment). Indicators are forgotten at once, so nothing from
+    // before the reset can notify the driver ([ccw.dev.16]).
+    const done = this.state.reset();
     this.#notifier.reset();
-    return 'ok';
+    return done ? 'ok' : 'busy';
   }
 
   #readFeatures(ccw: Ccw): CommandStatus {
