@@ -336,7 +336,14 @@ export class RxPath {
     const held = this.#held[pair];
     while (this.#heldBytes[pair] < total) {
       const chain = q.pop();
-      if (chain === null) return NO_BUFFERS;
+      if (chain === null) {
+        // Every buffer of the queue is held and still too small: this packet can never fit.
+        if (q.inFlight >= q.size) {
+          this.#stats.rxErrors++;
+          return DROPPED;
+        }
+        return NO_BUFFERS;
+      }
       // Spec 5.1.6.3.1: with MRG_RXBUF every receive buffer holds at least the header.
       if (chain.writableLength < hdrSize) {
         throw new Error(`receive buffer of ${chain.writableLength} bytes cannot hold the ${hdrSize}-byte header`);

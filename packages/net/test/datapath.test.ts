@@ -68,6 +68,18 @@ describe('datapath over MMIO', () => {
   });
 });
 
+describe('receive with MRG_RXBUF', () => {
+  it('drops a frame larger than all the buffers of the queue together, then goes on', () => {
+    const r = rig({ queueSize: 4, rxBufferSize: 100, manualInterrupts: true });
+    r.callback.deliver(ethFrame(500, 1));
+    expect(r.device.stats.rxErrors).toBe(1);
+    r.callback.deliver(ethFrame(150, 2)); // fits in the two buffers of the four already taken
+    r.driver.handleInterrupt();
+    expect(r.received.map((x) => x.frame)).toEqual([ethFrame(150, 2)]);
+    expect(r.callback.paused).toBe(false);
+  });
+});
+
 describe('receive without MRG_RXBUF', () => {
   it('[net.dev.26] uses exactly one buffer per packet and drops a frame larger than the buffer, keeping the buffer', () => {
     const r = rig({ driverFeatures: NO_MRG, rxBufferSize: 200 });

@@ -202,6 +202,15 @@ describe('checksums and tunnels', () => {
     expect(r.received[0].header.flags).toBe(VIRTIO_NET_HDR_F_DATA_VALID);
   });
 
+  it('[net.dev.20] [net.dev.22] does not accept transmitted UDP tunnel GSO packets (the feature is not offered)', () => {
+    const r = rig({ vnetHeader: true, driverFeatures: NET_DRIVER_FEATURES | HOST });
+    for (const tunnel of [0x20, 0x40, 0x60]) {
+      rawTransmit(r, hdrBytes(VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4 | tunnel, 1400, 34, 16), ethFrame(3000, tunnel));
+    }
+    expect(r.sent).toHaveLength(0);
+    expect(r.device.stats.txErrors).toBe(3);
+  });
+
   it('[net.drv.28] the checksum field of NEEDS_CSUM must lie inside the frame', () => {
     const r = rig({ vnetHeader: true, driverFeatures: NET_DRIVER_FEATURES | HOST });
     expect(() => r.driver.send(ethFrame(60), { ...PLAIN_HEADER, flags: VIRTIO_NET_HDR_F_NEEDS_CSUM, csumStart: 50, csumOffset: 16 })).toThrow(/net.drv.28/);
