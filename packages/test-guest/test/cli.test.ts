@@ -14,7 +14,7 @@ describe('virtio-test-guest CLI from source (no build step)', () => {
 
   it('lists its commands and rejects unknown ones', () => {
     const help = execFileSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
-    for (const cmd of ['build', 'detect', 'run', 'qemu-probe', 'shell', 'bench']) expect(help).toContain(cmd);
+    for (const cmd of ['build', 'detect', 'run', 'qemu-probe', 'qemu-checks', 'shell', 'bench']) expect(help).toContain(cmd);
     expect(spawnSync(process.execPath, [bin, 'frobnicate']).status).not.toBe(0);
   });
 });

@@ -2,7 +2,9 @@ import { Command, Option } from 'commander';
 import { buildTestGuest, DEFAULT_GUEST_MODULES } from '../guest/build.js';
 import { probedDevices } from '../guest/vmmtest.js';
 import { detectKvm } from '../kvm/detect.js';
+import { DEVICE_CHECKS } from '../checks/index.js';
 import { qemuProbe } from '../qemu/probe.js';
+import { qemuRun } from '../qemu/run.js';
 import { kvmRunMode, runWhereKvmWorks } from '../run/where.js';
 import type { RunResult } from '../run/types.js';
 
@@ -88,6 +90,23 @@ export async function main(argv: readonly string[]): Promise<number> {
         for (const d of probedDevices(report)) {
           console.log(`  ${d.name}: device ${d.device} driver ${d.driver || '(none)'} status 0x${d.status.toString(16)} features ${d.features.join(',')}`);
         }
+        console.log(`done: ${report.done} ok: ${report.ok} (${run.mode})`);
+      }
+      status = run.infraFailure || run.mode === 'skipped' ? runExit(run) : report.ok ? 0 : 1;
+    });
+
+  program
+    .command('qemu-checks')
+    .description('run the device checks (drivers, blk, net, console, rng, reload) against QEMU+KVM and the host-side read-back')
+    .option('--checks <list>', 'checks to run, in order', DEVICE_CHECKS.join(','))
+    .option('--timeout <seconds>', 'bound of the whole run', '360')
+    .option('--json', 'print the report, the peer record and the disk image read-back as JSON')
+    .action(async (o: { checks: string; timeout: string; json?: boolean }) => {
+      const { run, report, peer, blkImage } = await qemuRun({ checks: o.checks.split(','), timeoutMs: Number(o.timeout) * 1000, log });
+      if (o.json) console.log(JSON.stringify({ report, peer, blkImage }, null, 2));
+      else {
+        for (const r of report.results) console.log(`${r.check}: ${r.ok ? 'ok' : 'FAILED'} ${JSON.stringify(r)}`);
+        console.log(`host: ${JSON.stringify({ peer, blkImage })}`);
         console.log(`done: ${report.done} ok: ${report.ok} (${run.mode})`);
       }
       status = run.infraFailure || run.mode === 'skipped' ? runExit(run) : report.ok ? 0 : 1;
