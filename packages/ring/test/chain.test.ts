@@ -28,6 +28,24 @@ describe('ChainReader', () => {
     expect(r.consumed).toBe(16);
   });
 
+  it('readers and writers interleaving straddling scalars each get their own bytes', () => {
+    const m = mem();
+    const a = [{ addr: 0x100, len: 3 }, { addr: 0x200, len: 13 }];
+    const b = [{ addr: 0x300, len: 1 }, { addr: 0x400, len: 15 }];
+    const wa = new ChainWriter(m, a);
+    const wb = new ChainWriter(m, b);
+    wa.writeU16(0x1111);
+    wb.writeU16(0x2222);
+    wa.writeU32(0x33333333);
+    wb.writeU64(0x4444444444444444n);
+    const ra = new ChainReader(m, a);
+    const rb = new ChainReader(m, b);
+    expect(ra.readU16()).toBe(0x1111);
+    expect(rb.readU16()).toBe(0x2222);
+    expect(ra.readU32()).toBe(0x33333333);
+    expect(rb.readU64()).toBe(0x4444444444444444n);
+  });
+
   it('reads u16 and u64 numbers across a boundary, skips, and hands out zero-copy views', () => {
     const m = mem();
     m.write(0x10, new Uint8Array([0x34]));

@@ -3,6 +3,16 @@ import type { GuestMemory } from '../memory/guest-memory.js';
 import type { Segment } from '../queue/types.js';
 
 /**
+ * 8 bytes for scalar accesses that straddle two segments, shared by every cursor: each use
+ * fills and drains it within one synchronous call, so one per module (per JS thread) is enough
+ * and a reader or writer costs no buffer to create.
+ */
+const SCRATCH = new Uint8Array(8);
+const SCRATCH_VIEW = new DataView(SCRATCH.buffer);
+const SCRATCH_2 = SCRATCH.subarray(0, 2);
+const SCRATCH_4 = SCRATCH.subarray(0, 4);
+
+/**
  * A position in a list of segments: the segment index, the guest address of the next byte
  * and how much of that segment is left. Shared by ChainReader and ChainWriter; no allocation
  * per access.
@@ -19,15 +29,14 @@ export class SegmentCursor {
   left = 0;
   /** Bytes before the next byte (consumed so far). */
   position = 0;
-  /** 8 bytes for scalar accesses that straddle two segments. */
-  readonly scratch = new Uint8Array(8);
-  readonly scratchView = new DataView(this.scratch.buffer);
+  /** A DataView over the shared 8-byte scratch for straddling scalars. */
+  readonly scratchView = SCRATCH_VIEW;
 
   constructor(memory: GuestMemory, segments: readonly Segment[]) {
     this.memory = memory;
     this.#segs = segments;
     let n = 0;
-    for (const s of segments) n += s.len;
+    for (let k = 0; k < segments.length; k++) n += segments[k].len;
     this.length = n;
     this.#nextSegment();
   }
@@ -61,6 +70,11 @@ export class SegmentCursor {
       }
     }
     this.left = 0;
+  }
+
+  /** The first `n` (2, 4 or 8) bytes of the shared scratch. */
+  scratch(n: 2 | 4 | 8): Uint8Array {
+    return n === 2 ? SCRATCH_2 : n === 4 ? SCRATCH_4 : SCRATCH;
   }
 
   /** Copies the next `dest.byteLength` bytes out of guest memory, moving past them. */

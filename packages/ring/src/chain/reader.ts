@@ -71,9 +71,9 @@ export class ChainReader {
     return hi * 2 ** 32 + lo;
   }
 
-  #straddle(n: number): DataView {
+  #straddle(n: 2 | 4 | 8): DataView {
     const c = this.#c;
-    this.read(c.scratch.subarray(0, n));
+    this.read(c.scratch(n));
     return c.scratchView;
   }
 

@@ -49,7 +49,7 @@ export class ChainWriter {
       return;
     }
     c.scratchView.setUint16(0, value, true);
-    this.write(c.scratch.subarray(0, 2));
+    this.write(c.scratch(2));
   }
   writeU32(value: number): void {
     const c = this.#c;
@@ -60,7 +60,7 @@ export class ChainWriter {
       return;
     }
     c.scratchView.setUint32(0, value, true);
-    this.write(c.scratch.subarray(0, 4));
+    this.write(c.scratch(4));
   }
   writeU64(value: bigint | number): void {
     const c = this.#c;
@@ -71,7 +71,7 @@ export class ChainWriter {
       return;
     }
     c.scratchView.setBigUint64(0, BigInt.asUintN(64, BigInt(value)), true);
-    this.write(c.scratch.subarray(0, 8));
+    this.write(c.scratch(8));
   }
   /** Copies `src` to the next `src.byteLength` bytes. */
   write(src: Uint8Array): void {
