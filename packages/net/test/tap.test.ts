@@ -1,12 +1,12 @@
 // The TAP backend against the real kernel: as root, a TAP interface whose host side lives in a
 // network namespace this test creates; our driver sends an ARP request through our device and
 // the kernel's ARP reply comes back. Skipped (with the reason) where that is not permitted.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoopbackTransport } from '@virtio/core/testing';
 import { BumpAllocator, FlatGuestMemory } from '@virtio/ring';
-import { NET_DRIVER_FEATURES, NetDevice, NetDriver } from '../src/index.js';
+import { NET_DRIVER_FEATURES, NET_OFFLOAD_FEATURES, NetDevice, NetDriver, PLAIN_HEADER, VIRTIO_NET_HDR_F_NEEDS_CSUM } from '../src/index.js';
 import { TapBackend, TapError } from '../src/node/index.js';
 
 const ns = `vts-net-${process.pid}`;
@@ -37,6 +37,35 @@ function arpRequest(): Uint8Array {
   f.set(GUEST_MAC, 22);
   f.set(GUEST_IP, 28);
   f.set(HOST_IP, 38);
+  return f;
+}
+
+/** An IPv4/UDP frame to HOST_IP:5555 whose UDP checksum field holds only the pseudo-header sum. */
+function udpFrame(payload: Uint8Array): Uint8Array {
+  const f = new Uint8Array(42 + payload.length);
+  const v = new DataView(f.buffer);
+  f.set([0xff, 0xff, 0xff, 0xff, 0xff, 0xff], 0); // broadcast MAC: no neighbour needed
+  f.set(GUEST_MAC, 6);
+  v.setUint16(12, 0x0800);
+  const ipLen = 20 + 8 + payload.length;
+  f.set([0x45, 0, ipLen >>> 8, ipLen & 0xff, 0, 1, 0x40, 0, 64, 17, 0, 0], 14);
+  f.set(GUEST_IP, 26);
+  f.set(HOST_IP, 30);
+  const fold = (x: number): number => {
+    while (x > 0xffff) x = (x & 0xffff) + (x >>> 16);
+    return x;
+  };
+  let sum = 0;
+  for (let i = 14; i < 34; i += 2) sum += v.getUint16(i);
+  v.setUint16(24, ~fold(sum) & 0xffff);
+  const udpLen = 8 + payload.length;
+  v.setUint16(34, 40000);
+  v.setUint16(36, 5555);
+  v.setUint16(38, udpLen);
+  f.set(payload, 42);
+  // Pseudo header: addresses, protocol, UDP length; stored as is (NEEDS_CSUM completes it).
+  const pseudo = v.getUint16(26) + v.getUint16(28) + v.getUint16(30) + v.getUint16(32) + 17 + udpLen;
+  v.setUint16(40, fold(pseudo));
   return f;
 }
 
@@ -106,6 +135,33 @@ describe.skipIf(skipReason !== undefined)(`TAP backend${skipReason ? ` (skipped:
     await until(() => udp >= count, `${count} datagrams (got ${udp})`);
     expect(udp).toBe(count);
     expect(device.stats.rxErrors).toBe(0);
+    driver.reset();
+  });
+
+  it('passes a partial checksum (NEEDS_CSUM) through to the kernel, which delivers the datagram', async () => {
+    const memory = new FlatGuestMemory(new Uint8Array(8 << 20));
+    const device = new NetDevice({ backend: tap, mac: Uint8Array.from(GUEST_MAC) });
+    const transport = new LoopbackTransport(device, { memory, transport: 'mmio' });
+    const driver = new NetDriver(transport, {
+      memory,
+      allocator: new BumpAllocator(0x1000, (8 << 20) - 0x1000),
+      wantedFeatures: NET_DRIVER_FEATURES | NET_OFFLOAD_FEATURES,
+    });
+    transport.onInterrupt = () => driver.handleInterrupt();
+    const listener = `const s = require('node:dgram').createSocket('udp4');
+      s.on('message', (m) => { process.stdout.write(m.toString()); process.exit(0); });
+      s.bind(5555, '${HOST_IP.join('.')}', () => process.stdout.write('ready'));
+      setTimeout(() => process.exit(2), 5000);`;
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', listener]);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+    await until(() => out.includes('ready'), 'the listener');
+    const payload = new TextEncoder().encode('hello through NEEDS_CSUM');
+    const f = udpFrame(payload);
+    expect(driver.send(f, { ...PLAIN_HEADER, flags: VIRTIO_NET_HDR_F_NEEDS_CSUM, csumStart: 34, csumOffset: 6 })).toBe(true);
+    expect({ code: await exited, out }).toEqual({ code: 0, out: expect.stringContaining('hello through NEEDS_CSUM') });
     driver.reset();
   });
 
