@@ -8,7 +8,9 @@
  * Receives frames from a backend. `header` is the 10-byte struct virtio_net_hdr prefix
  * (flags, gso_type, hdr_len, gso_size, csum_start, csum_offset; little-endian) when the
  * backend carries virtio-net headers ({@link NetBackend.vnetHeader}), else null. `frame` is
- * the Ethernet frame (destination MAC first, no FCS). Both views are only valid during the
+ * the Ethernet frame (destination MAC first, no FCS). A header's VIRTIO_NET_HDR_F_DATA_VALID
+ * means the backend validated the checksum (spec 5.1.6.4: the device, here its backend, must
+ * have). Both views are only valid during the
  * call: the receiver copies what it keeps. `more` is true when the backend is about to deliver
  * further frames at once (a burst): the device then defers its used buffer notification to the
  * last frame of the burst.

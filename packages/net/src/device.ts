@@ -27,6 +27,12 @@ interface Live {
   readonly ctrlIndex: number;
 }
 
+/**
+ * The network device. Construct it with a {@link NetBackend} (it takes the backend's receive
+ * side: one backend per device) and hand it to a transport. Frames flow once the driver sets
+ * DRIVER_OK; before that and after a reset the backend stays paused.
+ * @throws RangeError from the constructor for options outside the spec's ranges.
+ */
 export class NetDevice implements VirtioDevice {
   readonly deviceId = VIRTIO_ID_NET;
   readonly deviceFeatures: bigint;

@@ -145,6 +145,12 @@ interface CtrlRequest {
   readonly resolve: (ok: boolean) => void;
 }
 
+/**
+ * The network driver: construct it over a DriverTransport to initialize the device; call
+ * {@link NetDriver.handleInterrupt} from the device's interrupt (or {@link NetDriver.poll}).
+ * Received frames go to `onFrame`; {@link NetDriver.send} transmits; control commands return
+ * promises of the device's ack.
+ */
 export class NetDriver {
   readonly device: DriverDevice;
   readonly features: bigint;

@@ -114,6 +114,29 @@ describe('malformed transmit and receive chains', () => {
   });
 });
 
+describe('random chain shapes', () => {
+  it('transmit chains of any shape are sent or counted, never a reset or an exception', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ len: fc.integer({ min: 0, max: 200 }), writable: fc.boolean() }), { minLength: 1, maxLength: 6 }),
+        (segs) => {
+          const r = rig({ queueSize: 8 });
+          const q = r.driver.device.queues[1]!;
+          const out = segs.filter((x) => !x.writable).map((x) => ({ addr: r.allocator.alloc(x.len + 1, 8), len: x.len }));
+          const inn = segs.filter((x) => x.writable).map((x) => ({ addr: r.allocator.alloc(x.len + 1, 8), len: x.len }));
+          if (!q.add(out, inn, 0)) return;
+          expect(() => r.driver.device.kick(1)).not.toThrow();
+          const readable = out.reduce((n, x) => n + x.len, 0);
+          expect(r.sent.length + r.device.stats.txErrors).toBe(1);
+          expect(r.sent.length).toBe(readable > 12 ? 1 : 0);
+          expect(needsReset(r)).toBe(false);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
+
 describe('reset', () => {
   it('drops queued frames and never writes guest memory after reset', () => {
     const r = rig({ queueSize: 4, manualInterrupts: true });
