@@ -28,6 +28,18 @@ describe('ChainReader', () => {
     expect(r.consumed).toBe(16);
   });
 
+  it('copies a segment spanning two adjacent regions among other segments', () => {
+    const m = new RegionGuestMemory([
+      { base: 0, bytes: new ArrayBuffer(0x100) },
+      { base: 0x100, bytes: new ArrayBuffer(0x100) },
+    ]);
+    m.write(0xfc, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]));
+    m.write(0x180, new Uint8Array([9, 10]));
+    const dest = new Uint8Array(10);
+    new ChainReader(m, [{ addr: 0xfc, len: 8 }, { addr: 0x180, len: 2 }]).read(dest);
+    expect([...dest]).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
   it('readers and writers interleaving straddling scalars each get their own bytes', () => {
     const m = mem();
     const a = [{ addr: 0x100, len: 3 }, { addr: 0x200, len: 13 }];

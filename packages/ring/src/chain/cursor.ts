@@ -1,4 +1,4 @@
-import { ChainBoundsError } from '../errors.js';
+import { ChainBoundsError, GuestMemoryError } from '../errors.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
 import type { Segment } from '../queue/types.js';
 
@@ -84,10 +84,25 @@ export class SegmentCursor {
     let done = 0;
     while (done < len) {
       const count = Math.min(this.left, len - done);
-      this.memory.read(this.addr, count === len ? dest : dest.subarray(done, done + count));
+      if (count === len) this.memory.read(this.addr, dest);
+      else this.#copyPart(dest, done, count);
       done += count;
       this.advance(count);
     }
+  }
+
+  /** Copies `count` bytes at the current address into `dest` at `at`: one view, one set. */
+  #copyPart(dest: Uint8Array, at: number, count: number): void {
+    let source: Uint8Array;
+    try {
+      source = this.memory.view(this.addr, count);
+    } catch (e) {
+      if (!(e instanceof GuestMemoryError)) throw e;
+      // A segment spanning two adjacent regions has no single view: copy it region by region.
+      this.memory.read(this.addr, dest.subarray(at, at + count));
+      return;
+    }
+    dest.set(source, at);
   }
 
   /** Copies `src` into the next `src.byteLength` bytes of guest memory, moving past them. */
