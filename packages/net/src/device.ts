@@ -150,6 +150,22 @@ export class NetDevice implements VirtioDevice {
     }
   }
 
+  /** Queue `queueIndex` stopped (disabled by the driver): chains held from it are forgotten. */
+  resetQueue(queueIndex: number): void {
+    const live = this.#live;
+    if (live && queueIndex !== live.ctrlIndex && queueIndex < 2 * live.rx.pairCount && queueIndex % 2 === 0) {
+      live.rx.queueStopped(queueIndex / 2);
+    }
+  }
+
+  /** A queue the driver enabled again after DRIVER_OK: served like a notification. */
+  enableQueue(queueIndex: number): void {
+    const live = this.#live;
+    if (!live) return;
+    if (queueIndex !== live.ctrlIndex && queueIndex < 2 * live.rx.pairCount && queueIndex % 2 === 0) live.rx.queueStarted(queueIndex / 2);
+    else this.queueNotify(queueIndex);
+  }
+
   reset(): void {
     const live = this.#live;
     this.#live = undefined;

@@ -146,6 +146,22 @@ export class RxPath {
     this.#drain();
   }
 
+  /**
+   * receiveq(pair+1) stopped (disabled or reset by the driver): its held chains are forgotten,
+   * nothing more is written to them.
+   */
+  queueStopped(pair: number): void {
+    this.#held[pair].length = 0;
+    this.#heldBytes[pair] = 0;
+    this.#pushed[pair] = false;
+  }
+
+  /** receiveq(pair+1) is live again: only notified while the device waits; deliver what waits. */
+  queueStarted(pair: number): void {
+    this.#ctx.queues[this.#index[pair]]?.disableNotifications();
+    this.#drain();
+  }
+
   /** Re-tries queued frames (after the active pair count changed). */
   retry(): void {
     this.#drain();
@@ -294,7 +310,9 @@ export class RxPath {
   /** Places one frame with its prepared header into receiveq(pair+1). */
   #deliver(pair: number, header: Uint8Array, frame: Uint8Array): Outcome {
     if (this.#broken) return DROPPED;
-    const q = this.#ctx.queues[this.#index[pair]];
+    let q = this.#ctx.queues[this.#index[pair]];
+    // [net.dev.69]: a stopped destination queue: another active one, else the packet is dropped.
+    for (let p = 0; !q && p < this.activePairs; p++) if ((q = this.#ctx.queues[this.#index[p]])) pair = p;
     if (!q) {
       this.#stats.rxErrors++;
       return DROPPED;

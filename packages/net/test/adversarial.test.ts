@@ -165,3 +165,18 @@ describe('reset', () => {
     expect(again.received).toHaveLength(0);
   });
 });
+
+describe('queues stopped by the driver', () => {
+  it('[net.dev.69] forgets chains held from a disabled receive queue and never writes them afterwards', () => {
+    const r = rig({ queueSize: 4, rxBufferSize: 100, manualInterrupts: true });
+    r.callback.deliver(ethFrame(250, 1)); // takes 3 of the 4 buffers
+    r.callback.deliver(ethFrame(250, 2)); // holds the 4th, waits for more
+    expect(r.device.pendingFrames).toBe(1);
+    r.state.disableQueue(0);
+    const before = Buffer.from(r.memory.view(0, 16 << 20).slice());
+    r.callback.deliver(ethFrame(250, 3));
+    r.transport.notify(0);
+    expect(before.equals(r.memory.view(0, 16 << 20))).toBe(true);
+    expect(r.transport.getStatus() & VIRTIO_CONFIG_S_DEVICE_NEEDS_RESET).toBe(0);
+  });
+});

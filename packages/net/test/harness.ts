@@ -1,7 +1,7 @@
 // Test set-up: our NetDriver drives our NetDevice over core's LoopbackTransport (or the MMIO
 // transport) in flat guest memory; the device's interrupt calls the driver's handler.
 import { BumpAllocator, FlatGuestMemory } from '@virtio/ring';
-import { featureMask, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_RING_PACKED, type DriverTransport } from '@virtio/core';
+import { featureMask, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_RING_PACKED, type DriverTransport, type VirtioTransportState } from '@virtio/core';
 import { LoopbackTransport } from '@virtio/core/testing';
 import { MmioTransport, probeMmio } from '@virtio/mmio';
 import {
@@ -52,15 +52,18 @@ export function rig(opts: RigOptions = {}) {
   let configChanges = 0;
   let onInterrupt: () => void = () => {};
   let transport: DriverTransport;
+  let state: VirtioTransportState;
   if (opts.transport === 'mmio') {
     const mmio = new MmioTransport(device, { memory, interruptLine: (asserted) => asserted && onInterrupt() });
     const probe = probeMmio(mmio);
     if (!probe.ok) throw new Error(probe.reason);
     transport = probe.transport;
+    state = mmio.state;
   } else {
     const loop = new LoopbackTransport(device, { memory, transport: 'mmio' });
     loop.onInterrupt = () => onInterrupt();
     transport = loop;
+    state = loop.state;
   }
   const driver = new NetDriver(transport, {
     memory,
@@ -73,7 +76,7 @@ export function rig(opts: RigOptions = {}) {
   });
   let interrupts = 0;
   onInterrupt = opts.manualInterrupts ? () => void interrupts++ : () => driver.handleInterrupt();
-  return { memory, allocator, device, driver, callback, sent, received, transport, configChanges: () => configChanges, interrupts: () => interrupts };
+  return { memory, allocator, device, driver, callback, sent, received, transport, state, configChanges: () => configChanges, interrupts: () => interrupts };
 }
 
 /** An Ethernet frame of `len` bytes to `dst` with deterministic payload. */
