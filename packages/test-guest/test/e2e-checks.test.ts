@@ -53,6 +53,6 @@ describe.skipIf(where.mode === 'skipped')(`device checks against QEMU+KVM (${whe
     const reload = result('reload').devices as { driver: string; ok: number }[];
     expect(reload.map((d) => d.driver).sort()).toEqual(['virtio_blk', 'virtio_blk', 'virtio_console', 'virtio_net', 'virtio_rng']);
     for (const d of reload) expect(d.ok, d.driver).toBe(RELOAD_CYCLES);
-    expect(peer?.qemu).toEqual({ code: 0, signal: null });
+    expect(peer?.exit).toEqual({ code: 0, signal: null });
   }, 7 * MINUTES);
 });

@@ -37,7 +37,7 @@ describe('QEMU run peer', () => {
     writeFileSync(join(dir, 'fake-guest.mjs'), FAKE_GUEST);
     writeFileSync(join(dir, 'peer.mjs'), peerScript());
     const config: PeerConfig = {
-      qemu: [process.execPath, join(dir, 'fake-guest.mjs'), PEER_PLACEHOLDERS.up, PEER_PLACEHOLDERS.down, PEER_PLACEHOLDERS.console],
+      command: [process.execPath, join(dir, 'fake-guest.mjs'), PEER_PLACEHOLDERS.up, PEER_PLACEHOLDERS.down, PEER_PLACEHOLDERS.console],
       bytes: 3 * 65536,
       out: join(dir, 'record.json'),
     };
@@ -59,7 +59,7 @@ describe('QEMU run peer', () => {
     expect(record.upload).toEqual({ bytes: 3 * 65536, sha256: createHash('sha256').update(Buffer.alloc(3 * 65536, 7)).digest('hex') });
     expect(record.download).toEqual({ bytes: guest.got, sha256: guest.gotSha });
     expect(guest.got).toBe(3 * 65536);
-    expect(record.qemu).toEqual({ code: 3, signal: null });
+    expect(record.exit).toEqual({ code: 3, signal: null });
   }, 40_000);
 
   it('QEMU arguments: a writable disk with discard, a read-only disk, the console socket and the net parameters', () => {

@@ -1,17 +1,19 @@
-/** Placeholders in a peer's QEMU argv, replaced by the peer once it listens. */
+/** Placeholders in a peer's command, replaced by the peer once it listens. */
 export const PEER_PLACEHOLDERS = { up: '@NET_UP@', down: '@NET_DOWN@', console: '@CONSOLE@' } as const;
 
 /** What the peer script is told (written as JSON beside it). */
 export interface PeerConfig {
-  /** QEMU command; {@link PEER_PLACEHOLDERS} in any argument are replaced. */
-  readonly qemu: readonly string[];
+  /** The VMM command (QEMU, or ours); {@link PEER_PLACEHOLDERS} in any argument are replaced. */
+  readonly command: readonly string[];
+  /** Address the net streams listen on (default 127.0.0.1, QEMU user networking's 10.0.2.2). */
+  readonly listen?: string;
   /** Bytes the peer reads from the upload connection before closing it, and sends on the download one. */
   readonly bytes: number;
   /** Where the peer writes its {@link PeerRecord}. */
   readonly out: string;
 }
 
-/** The host side's view of a run: TCP streams on 127.0.0.1 (the guest's 10.0.2.2 under QEMU user networking) and the console socket. */
+/** The host side's view of a run: the TCP streams and the console socket. */
 export interface PeerRecord {
   /** The stream the guest sent: bytes received and their SHA-256 (hex); null when no connection came. */
   readonly upload: { readonly bytes: number; readonly sha256: string } | null;
@@ -19,17 +21,17 @@ export interface PeerRecord {
   readonly download: { readonly bytes: number; readonly sha256: string } | null;
   /** Lines received on the virtio console and the replies sent. */
   readonly console: { readonly received: string[]; readonly sent: string[] };
-  /** QEMU's exit. */
-  readonly qemu: { readonly code: number | null; readonly signal: string | null };
+  /** The command's exit. */
+  readonly exit: { readonly code: number | null; readonly signal: string | null };
 }
 
 /**
- * Source of the peer: a Node ES module run as `node peer.mjs config.json` where QEMU runs (in
- * the rig that is L1). It listens on 127.0.0.1 for the `net` check's upload (reads
- * `bytes`, digests them, closes) and download (sends `bytes` random bytes, closes), listens on a
- * Unix socket QEMU's virtconsole chardev connects to (answers each line L with `ack L`, the
- * `console` check's protocol), runs QEMU with its console on stdout, writes a
- * {@link PeerRecord} to `out` and exits with QEMU's status.
+ * Source of the peer: a Node ES module run as `node peer.mjs config.json` where the VMM runs (in
+ * the rig that is L1). It listens on `listen` (ports it picks) for the `net` check's upload
+ * (reads `bytes`, digests them, closes) and download (sends `bytes` random bytes, closes), on a
+ * Unix socket the VMM's console backend connects to (answers each line L with `ack L`, the
+ * `console` check's protocol), runs the command with its stdout and stderr passed through,
+ * writes a {@link PeerRecord} to `out` and exits with the command's status.
  */
 export function peerScript(): string {
   return `import { spawn } from 'node:child_process';
@@ -40,7 +42,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-const record = { upload: null, download: null, console: { received: [], sent: [] }, qemu: null };
+const record = { upload: null, download: null, console: { received: [], sent: [] }, exit: null };
 const digest = (b) => createHash('sha256').update(b).digest('hex');
 const listen = (server, ...at) => new Promise((ok, fail) => { server.once('error', fail); server.listen(...at, () => ok(server)); });
 
@@ -54,13 +56,13 @@ const up = await listen(createServer((c) => {
     if (n >= cfg.bytes) { record.upload = { bytes: n, sha256: h.digest('hex') }; c.end(); c.removeAllListeners('data'); c.resume(); }
   });
   c.on('error', () => {});
-}), 0, '127.0.0.1');
+}), 0, cfg.listen ?? '127.0.0.1');
 const down = await listen(createServer((c) => {
   const data = randomBytes(cfg.bytes);
   record.download = { bytes: data.length, sha256: digest(data) };
   c.on('error', () => {});
   c.end(data);
-}), 0, '127.0.0.1');
+}), 0, cfg.listen ?? '127.0.0.1');
 const socket = join(mkdtempSync(join(tmpdir(), 'vmmtest-peer-')), 'console.sock');
 await listen(createServer((c) => {
   let buf = '';
@@ -83,15 +85,15 @@ await listen(createServer((c) => {
 const fill = (a) => a.replaceAll('${PEER_PLACEHOLDERS.up}', String(up.address().port))
   .replaceAll('${PEER_PLACEHOLDERS.down}', String(down.address().port))
   .replaceAll('${PEER_PLACEHOLDERS.console}', socket);
-const argv = cfg.qemu.map(fill);
-const qemu = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit'] });
+const argv = cfg.command.map(fill);
+const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit'] });
 const finish = (code, signal) => {
-  record.qemu = { code, signal };
+  record.exit = { code, signal };
   writeFileSync(cfg.out, JSON.stringify(record));
   process.exit(code ?? 1);
 };
-qemu.on('error', (e) => { console.error(e.message); finish(127, null); });
-qemu.on('exit', finish);
-for (const s of ['SIGTERM', 'SIGINT']) process.on(s, () => qemu.kill('SIGKILL'));
+child.on('error', (e) => { console.error(e.message); finish(127, null); });
+child.on('exit', finish);
+for (const s of ['SIGTERM', 'SIGINT']) process.on(s, () => child.kill('SIGKILL'));
 `;
 }

@@ -51,7 +51,7 @@ export interface QemuRunOptions {
 export interface QemuRunResult {
   readonly run: RunResult;
   readonly report: VmmtestReport;
-  /** The host side's record (streams, console lines, QEMU exit); undefined when the peer never finished. */
+  /** The host side's record (streams, console lines, QEMU's exit); undefined when the peer never finished. */
   readonly peer?: PeerRecord;
   /** The writable disk image read back after the run; undefined without a `blk` result. */
   readonly blkImage?: BlkImageFacts;
@@ -77,7 +77,7 @@ export async function qemuRun(opts: QemuRunOptions = {}): Promise<QemuRunResult>
     writeFileSync(disk, new Uint8Array(RUN_DISK_BYTES));
     writeFileSync(roDisk, new Uint8Array(RUN_RO_DISK_BYTES));
     const argv = ['qemu-system-x86_64', ...qemuCheckArgs(guest, checks, disk, roDisk, netBytes)];
-    const config: PeerConfig = { qemu: argv, bytes: netBytes, out: join(dir, 'peer.json') };
+    const config: PeerConfig = { command: argv, bytes: netBytes, out: join(dir, 'peer.json') };
     writeFileSync(join(dir, 'peer.json.in'), JSON.stringify(config));
     writeFileSync(join(dir, 'peer.mjs'), peerScript());
     const run = await runWhereKvmWorks(['node', join(dir, 'peer.mjs'), join(dir, 'peer.json.in')], {
