@@ -167,7 +167,7 @@ describe('reset', () => {
 });
 
 describe('queues stopped by the driver', () => {
-  it('[net.dev.69] forgets chains held from a disabled receive queue and never writes them afterwards', () => {
+  it('forgets chains held from a disabled receive queue and never writes them afterwards', () => {
     const r = rig({ queueSize: 4, rxBufferSize: 100, manualInterrupts: true });
     r.callback.deliver(ethFrame(250, 1)); // takes 3 of the 4 buffers
     r.callback.deliver(ethFrame(250, 2)); // holds the 4th, waits for more
@@ -178,5 +178,31 @@ describe('queues stopped by the driver', () => {
     r.transport.notify(0);
     expect(before.equals(r.memory.view(0, 16 << 20))).toBe(true);
     expect(r.transport.getStatus() & VIRTIO_CONFIG_S_DEVICE_NEEDS_RESET).toBe(0);
+  });
+
+  it('[net.dev.69] frames for a disabled receive queue go to another live one', async () => {
+    const r = rig({ queuePairs: 2 });
+    await r.driver.setQueuePairs(2);
+    r.state.disableQueue(2); // receiveq2
+    for (let i = 0; i < 32; i++) {
+      const f = ethFrame(80, i);
+      f.set([0x08, 0x00], 12);
+      f[29] = i;
+      f[35] = i;
+      r.callback.deliver(f);
+    }
+    expect(r.received).toHaveLength(32);
+    expect(r.received.every((x) => x.pair === 0)).toBe(true);
+  });
+
+  it('a re-enabled receive queue starts from its own buffers, not chains held from before', () => {
+    const r = rig({ queueSize: 4, rxBufferSize: 100, manualInterrupts: true });
+    r.callback.deliver(ethFrame(250, 1));
+    r.callback.deliver(ethFrame(250, 2)); // one buffer held, frame waiting
+    r.state.disableQueue(0);
+    r.state.enableQueue(0); // same rings: the device sees the driver's 4 buffers again
+    r.callback.deliver(ethFrame(60, 3));
+    expect(r.transport.getStatus() & VIRTIO_CONFIG_S_DEVICE_NEEDS_RESET).toBe(0);
+    expect(r.device.stats.rxFrames).toBeGreaterThan(1);
   });
 });
