@@ -1,6 +1,7 @@
 import { VirtqueueError } from '../errors.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
 import type { DriverQueue, GuestAllocator, QueueConfig, RingFeatures, Segment, UsedBuffer } from '../queue/types.js';
+import { tableWords, writeTableEntry } from '../queue/indirect-table.js';
 import { disableEvents, enableEvents, eventRequested, moveEvent } from './event-suppression.js';
 import {
   DESC_ADDR,
@@ -70,6 +71,8 @@ export class PackedDriverQueue<T = unknown> implements DriverQueue<T> {
   /** Per buffer id: its indirect table (kept for reuse) and the table's capacity in descriptors (0: none). */
   readonly #table: Float64Array;
   readonly #tableCapacity: Uint32Array;
+  /** Per id: its table's host words when it has a single aligned view (see tableWords). */
+  readonly #tableWords: (Uint32Array | null)[];
   #numFree: number;
   /** Next descriptor to fill, and the Driver Ring Wrap Counter. */
   #availIndex = 0;
@@ -123,6 +126,7 @@ export class PackedDriverQueue<T = unknown> implements DriverQueue<T> {
     this.#inLength = new Float64Array(size);
     this.#table = new Float64Array(size);
     this.#tableCapacity = new Uint32Array(size);
+    this.#tableWords = new Array<Uint32Array | null>(size).fill(null);
     this.#numFree = size;
     this.#pendingIndex = new Uint16Array(size);
     this.#pendingFlags = new Uint16Array(size);
@@ -176,7 +180,7 @@ export class PackedDriverQueue<T = unknown> implements DriverQueue<T> {
     if (indirect) {
       table = this.#tableFor(id, n);
       if (table < 0) return false;
-      this.#writeTable(table, out, inSegs);
+      this.#writeTable(id, table, out, inSegs);
     }
     const inFlight = this.#size - this.#freeCount;
     this.#freeCount--;
@@ -299,13 +303,23 @@ export class PackedDriverQueue<T = unknown> implements DriverQueue<T> {
     if (this.#tableCapacity[id] > 0) this.#allocator.free(this.#table[id]);
     this.#table[id] = table;
     this.#tableCapacity[id] = n;
+    this.#tableWords[id] = tableWords(this.#memory, table, n * DESC_SIZE);
     return table;
   }
 
   /** An indirect table: only VIRTQ_DESC_F_WRITE is set in its descriptors. */
-  #writeTable(table: number, out: readonly Segment[], inSegs: readonly Segment[]): void {
+  #writeTable(id: number, table: number, out: readonly Segment[], inSegs: readonly Segment[]): void {
     const m = this.#memory;
     const n = out.length + inSegs.length;
+    const words = this.#tableWords[id];
+    if (words !== null) {
+      // id 0, flags in the high half of the last word.
+      for (let k = 0; k < n; k++) {
+        const s = k < out.length ? out[k] : inSegs[k - out.length];
+        writeTableEntry(words, k, s.addr, s.len, k < out.length ? 0 : VIRTQ_DESC_F_WRITE << 16);
+      }
+      return;
+    }
     for (let k = 0; k < n; k++) {
       const s = k < out.length ? out[k] : inSegs[k - out.length];
       const e = table + k * DESC_SIZE;

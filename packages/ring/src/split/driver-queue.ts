@@ -11,6 +11,7 @@ import {
   VIRTQ_USED_F_NO_NOTIFY,
   splitLayout,
 } from './layout.js';
+import { tableWords, writeTableEntry } from '../queue/indirect-table.js';
 import { needEvent, ringPart, u16View, u32View } from './views.js';
 
 const TWO_32 = 2 ** 32;
@@ -54,6 +55,8 @@ export class SplitDriverQueue<T = unknown> implements DriverQueue<T> {
   /** Per head: the indirect table kept for reuse (address, capacity in descriptors). */
   readonly #tableAddr: Float64Array;
   readonly #tableCap: Uint32Array;
+  /** Per head: its table's host words when it has a single aligned view (see tableWords). */
+  readonly #tableWords: (Uint32Array | null)[];
   readonly #tokens: (T | undefined)[];
   #freeHead = 0;
   #numFree: number;
@@ -99,6 +102,7 @@ export class SplitDriverQueue<T = unknown> implements DriverQueue<T> {
     this.#writable = new Float64Array(opts.size);
     this.#tableAddr = new Float64Array(opts.size).fill(-1);
     this.#tableCap = new Uint32Array(opts.size);
+    this.#tableWords = new Array<Uint32Array | null>(opts.size).fill(null);
     this.#tokens = new Array<T | undefined>(opts.size);
     this.#numFree = opts.size;
     this.config = { size: opts.size, descTable, driverArea, deviceArea, packed: false, features: this.#features };
@@ -143,14 +147,20 @@ export class SplitDriverQueue<T = unknown> implements DriverQueue<T> {
     if (indirect) {
       const table = this.#table(head, total);
       if (table < 0) return false;
+      const words = this.#tableWords[head];
       for (let k = 0; k < total; k++) {
-        const isIn = k >= out.length;
-        const s = isIn ? inSegs[k - out.length] : out[k];
-        const at = table + DESC_SIZE * k;
-        this.#memory.writeU64(at, s.addr);
-        this.#memory.writeU32(at + 8, s.len);
-        this.#memory.writeU16(at + 12, (isIn ? VIRTQ_DESC_F_WRITE : 0) | (k + 1 < total ? VIRTQ_DESC_F_NEXT : 0));
-        this.#memory.writeU16(at + 14, k + 1 < total ? k + 1 : 0);
+        const s = k < out.length ? out[k] : inSegs[k - out.length];
+        const next = k + 1 < total ? k + 1 : 0;
+        const flags = (k >= out.length ? VIRTQ_DESC_F_WRITE : 0) | (next !== 0 ? VIRTQ_DESC_F_NEXT : 0);
+        if (words !== null) {
+          writeTableEntry(words, k, s.addr, s.len, flags | (next << 16));
+        } else {
+          const at = table + DESC_SIZE * k;
+          this.#memory.writeU64(at, s.addr);
+          this.#memory.writeU32(at + 8, s.len);
+          this.#memory.writeU16(at + 12, flags);
+          this.#memory.writeU16(at + 14, next);
+        }
       }
       this.#writeDesc(head, table, DESC_SIZE * total, VIRTQ_DESC_F_INDIRECT, this.#next[head]);
     } else {
@@ -187,6 +197,7 @@ export class SplitDriverQueue<T = unknown> implements DriverQueue<T> {
     if (this.#tableAddr[head] >= 0) this.#allocator.free(this.#tableAddr[head]);
     this.#tableAddr[head] = addr;
     this.#tableCap[head] = n;
+    this.#tableWords[head] = tableWords(this.#memory, addr, DESC_SIZE * n);
     return addr;
   }
 
