@@ -134,7 +134,15 @@ export class NetDevice implements VirtioDevice {
     const tx = new TxPath(ctx, neg, this.#backend, this.stats);
     const ctrlIndex = neg.ctrlVq ? 2 * pairs : -1;
     this.#live = { ctx, neg, rx, tx, ctrlIndex };
-    this.#backend.setOffloads?.(neg.guest);
+    try {
+      this.#backend.setOffloads?.(neg.guest);
+    } catch (err) {
+      // The backend cannot carry what was negotiated (e.g. TUNSETOFFLOAD refused).
+      rx.retire();
+      tx.retire();
+      ctx.needsReset(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
     for (let p = 0; p < pairs; p++) tx.drain(2 * p + 1);
     if (ctrlIndex >= 0) this.#control(ctrlIndex);
     if (this.#live?.ctx === ctx) this.#backend.resume();

@@ -125,3 +125,16 @@ describe('feature negotiation', () => {
     expect(transport.getStatus() & VIRTIO_CONFIG_S_FEATURES_OK).toBe(0);
   });
 });
+
+describe('backend refusing the negotiated offloads', () => {
+  it('sets DEVICE_NEEDS_RESET instead of throwing out of DRIVER_OK', () => {
+    const backend = new CallbackBackend({ onFrame: () => {}, vnetHeader: true });
+    backend.setOffloads = () => {
+      throw new Error('TUNSETOFFLOAD refused');
+    };
+    const r = rig({ backend });
+    expect(r.transport.getStatus() & 64).toBe(64);
+    backend.deliver(ethFrame(60));
+    expect(r.received).toHaveLength(0);
+  });
+});
