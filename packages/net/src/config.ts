@@ -4,8 +4,10 @@
  *   6: le16 status               (VIRTIO_NET_S_LINK_UP, VIRTIO_NET_S_ANNOUNCE)
  *   8: le16 max_virtqueue_pairs
  *  10: le16 mtu
- * Later fields (speed, duplex, RSS) belong to features this device does not offer, so the
- * configuration space ends after mtu.
+ *  12: le32 speed                (Mbit/s; 0xffffffff unknown)   with VIRTIO_NET_F_SPEED_DUPLEX
+ *  16: u8   duplex               (0 full, 1 half, 0xff unknown)
+ * The RSS fields that follow belong to features this device does not offer, so the
+ * configuration space ends after duplex.
  */
 import { ETH_ALEN } from './protocol.js';
 
@@ -15,10 +17,18 @@ export const NetConfigOffset = {
   status: 6,
   max_virtqueue_pairs: 8,
   mtu: 10,
+  speed: 12,
+  duplex: 16,
 } as const;
 
 /** Size of the configuration space this device exposes, in bytes. */
-export const NET_CONFIG_SIZE = 12;
+export const NET_CONFIG_SIZE = 17;
+
+/** speed when unknown. */
+export const VIRTIO_NET_SPEED_UNKNOWN = 0xffffffff;
+export const VIRTIO_NET_DUPLEX_FULL = 0x00;
+export const VIRTIO_NET_DUPLEX_HALF = 0x01;
+export const VIRTIO_NET_DUPLEX_UNKNOWN = 0xff;
 
 /**
  * The configuration space as bytes. Every field is read-only to the driver (spec 5.1.4.2:
@@ -29,10 +39,12 @@ export class NetConfig {
   readonly #bytes = new Uint8Array(NET_CONFIG_SIZE);
   readonly #view = new DataView(this.#bytes.buffer);
 
-  constructor(mac: Uint8Array, maxPairs: number, mtu: number) {
+  constructor(mac: Uint8Array, maxPairs: number, mtu: number, speed: number, duplex: number) {
     this.setMac(mac);
     this.#view.setUint16(NetConfigOffset.max_virtqueue_pairs, maxPairs, true);
     this.#view.setUint16(NetConfigOffset.mtu, mtu, true);
+    this.#view.setUint32(NetConfigOffset.speed, speed, true);
+    this.#view.setUint8(NetConfigOffset.duplex, duplex);
   }
 
   /** Reads `width` bytes at `offset` (offset + width <= NET_CONFIG_SIZE), little-endian. */

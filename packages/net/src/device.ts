@@ -56,7 +56,7 @@ export class NetDevice implements VirtioDevice {
     this.#backend = opts.backend;
     this.deviceFeatures = this.#offer.features;
     this.numQueues = 2 * this.#offer.queuePairs + (this.#offer.controlQueue ? 1 : 0);
-    this.#config = new NetConfig(this.#offer.mac, this.#offer.queuePairs, this.#offer.mtu);
+    this.#config = new NetConfig(this.#offer.mac, this.#offer.queuePairs, this.#offer.mtu, this.#offer.speed, this.#offer.duplex);
     this.#config.status = (opts.linkUp ?? true) ? VIRTIO_NET_S_LINK_UP : 0;
     // Paused until the driver is live: a NIC without a driver takes no frames.
     this.#backend.start((frame, header, more) => this.#receive(frame, header, more === true));

@@ -54,6 +54,7 @@ import {
   VIRTIO_NET_F_MQ,
   VIRTIO_NET_F_MRG_RXBUF,
   VIRTIO_NET_F_MTU,
+  VIRTIO_NET_F_SPEED_DUPLEX,
   VIRTIO_NET_F_STATUS,
   VIRTIO_NET_HDR_F_NEEDS_CSUM,
   VIRTIO_NET_HDR_GSO_ECN,
@@ -80,6 +81,7 @@ export const NET_DRIVER_FEATURES = featureMask(
   VIRTIO_NET_F_CTRL_MAC_ADDR,
   VIRTIO_NET_F_GUEST_ANNOUNCE,
   VIRTIO_NET_F_MQ,
+  VIRTIO_NET_F_SPEED_DUPLEX,
 );
 
 /** The offload features (headers then matter to the caller: see {@link NetDriverOptions.onFrame}). */
@@ -177,6 +179,8 @@ export class NetDriver {
   readonly #ctrlQueue: CtrlRequest[] = [];
   readonly #hdr: Uint8Array;
   #status = VIRTIO_NET_S_LINK_UP;
+  #speed: number | undefined;
+  #duplex: 'full' | 'half' | undefined;
   #acking = false;
   #live = true;
 
@@ -256,8 +260,24 @@ export class NetDriver {
     return this.#has(VIRTIO_NET_F_GUEST_ANNOUNCE) && (this.#status & VIRTIO_NET_S_ANNOUNCE) !== 0;
   }
 
+  /** Link speed in Mbit/s (VIRTIO_NET_F_SPEED_DUPLEX), undefined when unknown or not negotiated. */
+  get speed(): number | undefined {
+    return this.#speed;
+  }
+  /** Duplex (VIRTIO_NET_F_SPEED_DUPLEX), undefined when unknown or not negotiated. */
+  get duplex(): 'full' | 'half' | undefined {
+    return this.#duplex;
+  }
+
+  /** Re-reads status and, with SPEED_DUPLEX, speed and duplex (net.drv.9). */
   #readStatus(): void {
     if (this.#has(VIRTIO_NET_F_STATUS)) this.#status = this.device.readConfig((c) => c.u16(C.status));
+    if (this.#has(VIRTIO_NET_F_SPEED_DUPLEX)) {
+      const [speed, duplex] = this.device.readConfig((c) => [c.u32(C.speed), c.u8(C.duplex)]);
+      // [net.drv.8]: speed above 0x7fffffff and duplex other than 0 or 1 mean unknown.
+      this.#speed = speed >>> 0 <= 0x7fffffff ? speed >>> 0 : undefined;
+      this.#duplex = duplex === 0 ? 'full' : duplex === 1 ? 'half' : undefined;
+    }
   }
 
   #fillRx(q: DriverQueue | undefined): void {

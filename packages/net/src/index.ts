@@ -1,6 +1,13 @@
 // Public exports of @virtio/net.
 export * from './protocol.js';
-export { NetConfigOffset, NET_CONFIG_SIZE } from './config.js';
+export {
+  NetConfigOffset,
+  NET_CONFIG_SIZE,
+  VIRTIO_NET_SPEED_UNKNOWN,
+  VIRTIO_NET_DUPLEX_FULL,
+  VIRTIO_NET_DUPLEX_HALF,
+  VIRTIO_NET_DUPLEX_UNKNOWN,
+} from './config.js';
 export type { NetBackend, NetReceiver, NetOffloads } from './backend.js';
 export type { NetStats } from './stats.js';
 export { NetDevice } from './device.js';

@@ -35,8 +35,10 @@ import {
   VIRTIO_NET_F_MQ,
   VIRTIO_NET_F_MRG_RXBUF,
   VIRTIO_NET_F_MTU,
+  VIRTIO_NET_F_SPEED_DUPLEX,
   VIRTIO_NET_F_STATUS,
 } from './protocol.js';
+import { VIRTIO_NET_DUPLEX_FULL, VIRTIO_NET_DUPLEX_HALF, VIRTIO_NET_DUPLEX_UNKNOWN, VIRTIO_NET_SPEED_UNKNOWN } from './config.js';
 
 export interface NetDeviceOptions {
   readonly backend: NetBackend;
@@ -50,6 +52,12 @@ export interface NetDeviceOptions {
   readonly queueSize?: number;
   /** Offer the control queue and its commands (CTRL_VQ, CTRL_RX, CTRL_VLAN, CTRL_MAC_ADDR, GUEST_ANNOUNCE). Default true. */
   readonly controlQueue?: boolean;
+  /**
+   * Link speed in Mbit/s (0..0x7fffffff) and duplex, offered with VIRTIO_NET_F_SPEED_DUPLEX
+   * when either is given; the other reads as unknown. They never change afterwards.
+   */
+  readonly speed?: number;
+  readonly duplex?: 'full' | 'half';
   /** Link state at creation (VIRTIO_NET_S_LINK_UP). Default true. */
   readonly linkUp?: boolean;
   /** Feature bits never to offer (e.g. to test a driver without MRG_RXBUF). Default none. */
@@ -117,6 +125,9 @@ export interface NetOffer {
   readonly queuePairs: number;
   readonly queueSize: number;
   readonly controlQueue: boolean;
+  /** speed and duplex as the configuration space holds them. */
+  readonly speed: number;
+  readonly duplex: number;
 }
 
 /** @throws RangeError for an out-of-range MTU (net.dev.2), queue pair count (net.dev.1) or MAC length. */
@@ -130,6 +141,11 @@ export function resolveOffer(opts: NetDeviceOptions): NetOffer {
   if (opts.mtu !== undefined && (!Number.isInteger(opts.mtu) || opts.mtu < 68 || opts.mtu > 65535)) {
     throw new RangeError(`mtu must be 68..65535, got ${opts.mtu}`);
   }
+  // [net.dev.10]: 0..0x7fffffff, or unknown.
+  if (opts.speed !== undefined && (!Number.isInteger(opts.speed) || opts.speed < 0 || opts.speed > 0x7fffffff)) {
+    throw new RangeError(`speed must be 0..0x7fffffff Mbit/s, got ${opts.speed}`);
+  }
+  const speedDuplex = opts.speed !== undefined || opts.duplex !== undefined;
   const control = opts.controlQueue ?? true;
   if (pairs > 1 && !control) throw new RangeError('multiqueue (queuePairs > 1) needs the control queue');
   let features =
@@ -143,9 +159,21 @@ export function resolveOffer(opts: NetDeviceOptions): NetOffer {
       VIRTIO_NET_F_MRG_RXBUF,
     ) |
     (opts.mtu !== undefined ? featureMask(VIRTIO_NET_F_MTU) : 0n) |
+    (speedDuplex ? featureMask(VIRTIO_NET_F_SPEED_DUPLEX) : 0n) |
     (opts.backend.vnetHeader ? OFFLOAD_FEATURES : 0n) |
     (control ? CONTROL_FEATURES : 0n) |
     (pairs > 1 ? featureMask(VIRTIO_NET_F_MQ) : 0n);
   features &= ~((opts.withhold ?? 0n) & ~featureMask(VIRTIO_F_VERSION_1));
-  return { features, mac, mtu: opts.mtu ?? 0, queuePairs: pairs, queueSize: opts.queueSize ?? 256, controlQueue: control };
+  // [net.dev.11]: 0x00 full, 0x01 half, 0xff unknown.
+  const duplex = opts.duplex === 'full' ? VIRTIO_NET_DUPLEX_FULL : opts.duplex === 'half' ? VIRTIO_NET_DUPLEX_HALF : VIRTIO_NET_DUPLEX_UNKNOWN;
+  return {
+    features,
+    mac,
+    mtu: opts.mtu ?? 0,
+    queuePairs: pairs,
+    queueSize: opts.queueSize ?? 256,
+    controlQueue: control,
+    speed: opts.speed ?? VIRTIO_NET_SPEED_UNKNOWN,
+    duplex,
+  };
 }

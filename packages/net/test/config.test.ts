@@ -16,6 +16,9 @@ import {
   VIRTIO_NET_F_HOST_TSO4,
   VIRTIO_NET_F_MQ,
   VIRTIO_NET_F_MTU,
+  VIRTIO_NET_F_SPEED_DUPLEX,
+  VIRTIO_NET_DUPLEX_FULL,
+  VIRTIO_NET_SPEED_UNKNOWN,
   VIRTIO_NET_F_STATUS,
   VIRTIO_NET_S_LINK_UP,
 } from '../src/index.js';
@@ -136,5 +139,44 @@ describe('backend refusing the negotiated offloads', () => {
     expect(r.transport.getStatus() & 64).toBe(64);
     backend.deliver(ethFrame(60));
     expect(r.received).toHaveLength(0);
+  });
+});
+
+describe('speed and duplex', () => {
+  it('[net.dev.10] [net.dev.11] [net.dev.12] reports the configured speed and duplex, and only valid values', () => {
+    expect(() => new NetDevice({ backend: plain(), speed: 0x80000000 })).toThrow(RangeError);
+    expect(new NetDevice({ backend: plain() }).deviceFeatures & featureMask(VIRTIO_NET_F_SPEED_DUPLEX)).toBe(0n);
+    const r = rig({ speed: 10000, duplex: 'full' });
+    expect(r.device.readConfig(NetConfigOffset.speed, 4)).toBe(10000);
+    expect(r.device.readConfig(NetConfigOffset.duplex, 1)).toBe(VIRTIO_NET_DUPLEX_FULL);
+    expect([r.driver.speed, r.driver.duplex]).toEqual([10000, 'full']);
+    const half = rig({ duplex: 'half' });
+    expect(half.device.readConfig(NetConfigOffset.speed, 4)).toBe(VIRTIO_NET_SPEED_UNKNOWN);
+    expect([half.driver.speed, half.driver.duplex]).toEqual([undefined, 'half']);
+    r.device.setLink(false);
+    r.device.setLink(true);
+    expect(r.device.readConfig(NetConfigOffset.speed, 4)).toBe(10000);
+  });
+
+  it('[net.drv.8] [net.drv.9] the driver treats out-of-range speed or duplex as unknown and re-reads them on a change', () => {
+    const backend = plain();
+    let speed = 100;
+    let duplex = 1;
+    class OddDevice extends NetDevice {
+      override readConfig(offset: number, width: 1 | 2 | 4): number {
+        if (offset === NetConfigOffset.speed && width === 4) return speed;
+        if (offset === NetConfigOffset.duplex && width === 1) return duplex;
+        return super.readConfig(offset, width);
+      }
+    }
+    const device = new OddDevice({ backend, speed: 100, duplex: 'half' });
+    const transport = new LoopbackTransport(device, { memory: new FlatGuestMemory(new Uint8Array(4 << 20)), transport: 'mmio' });
+    const driver = new NetDriver(transport, { memory: transport.state.memory, allocator: new BumpAllocator(0x1000, (4 << 20) - 0x1000) });
+    transport.onInterrupt = () => driver.handleInterrupt();
+    expect([driver.speed, driver.duplex]).toEqual([100, 'half']);
+    speed = 0x80000001;
+    duplex = 7;
+    device.setLink(false);
+    expect([driver.speed, driver.duplex]).toEqual([undefined, undefined]);
   });
 });
