@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { buildAcpi } from '../src/acpi/build.js';
 import { dsdt } from '../src/acpi/dsdt.js';
 import { byteSum } from '../src/acpi/sdt.js';
-import { FADT_HW_REDUCED_ACPI, SLEEP_CONTROL_PORT, SLEEP_STATUS_PORT } from '../src/acpi/tables.js';
+import { FADT_HW_REDUCED_ACPI, RESET_PORT, SLEEP_CONTROL_PORT, SLEEP_STATUS_PORT } from '../src/acpi/tables.js';
 import { Platform } from '../src/machine/platform.js';
 
 const u16 = (b: Uint8Array, at: number) => new DataView(b.buffer, b.byteOffset).getUint16(at, true);
@@ -52,7 +52,7 @@ describe('ACPI tables', () => {
     expect([u64(x, 36), u64(x, 44), u64(x, 52)]).toEqual([image.tables.FACP, image.tables.APIC, image.tables.MCFG]);
   });
 
-  it('has a hardware-reduced revision 6 FADT with sleep registers and the DSDT', () => {
+  it('has a hardware-reduced revision 6 FADT with sleep and reset registers and the DSDT', () => {
     const f = table('FACP');
     expect(f.length).toBe(276);
     expect(f[8]).toBe(6);
@@ -61,6 +61,8 @@ describe('ACPI tables', () => {
     expect(u64(f, 140)).toBe(image.tables.DSDT);
     expect([f[244], f[245], u64(f, 248)]).toEqual([1, 8, SLEEP_CONTROL_PORT]);
     expect([f[256], f[257], u64(f, 260)]).toEqual([1, 8, SLEEP_STATUS_PORT]);
+    expect(u32(f, 112) & (1 << 10)).toBe(1 << 10);
+    expect([f[116], f[117], u64(f, 120), f[128]]).toEqual([1, 8, RESET_PORT, 1]);
     expect(u16(f, 109) & 0x2).toBe(0); // no 8042: Linux does not probe the keyboard controller
   });
 

@@ -52,6 +52,9 @@ describe('CLI errors (no KVM needed)', () => {
 const where = kvmRunMode();
 
 /** Reports how many CPUs the guest kernel brought online (the APs come up through INIT/SIPI). */
+/** Reboots the guest from /init (busybox reboot -f: the kernel resets through the i8042). */
+const rebootCheck: CheckDefinition = { name: 'reboot', description: 'reboot -f', shell: 'reboot -f' };
+
 const cpusCheck: CheckDefinition = {
   name: 'cpus',
   description: 'number of online CPUs',
@@ -60,27 +63,40 @@ const cpusCheck: CheckDefinition = {
 
 describe(`stock Linux boot (${where.mode}: ${where.reason})`, () => {
   it.skipIf(where.mode === 'skipped')(
-    'boots the Debian kernel to the test guest /init and powers off with status 0, on 1 and on 2 vCPUs',
+    'boots the Debian kernel to /init and powers off with status 0 on 1 and 2 vCPUs; reboot and panic end the VMM',
     async () => {
-      const guest = await buildTestGuest({ checks: [cpusCheck] });
+      const guest = await buildTestGuest({ checks: [cpusCheck, rebootCheck] });
       const cmdline = guest.cmdline(['boot', 'cpus']);
-      // One rig boot for both runs: a shell prints each VMM's exit status after its output.
-      const one = (cpus: number) => `'${process.execPath}' '${BIN}' run --direct --kernel '${guest.kernel}' --initrd '${guest.initrd}' --cmdline '${cmdline}' --memory 512M --cpus ${cpus}`;
-      const script = `${one(1)}; echo "@@VMM-EXIT-1 $?"; ${one(2)}; echo "@@VMM-EXIT-2 $?"`;
-      const r = await runWhereKvmWorks(['/bin/sh', '-c', script], { cwd: APP, timeoutMs: 900_000 });
+      // One rig boot for all runs: a shell prints each VMM's exit status after its output.
+      const vmm = (cpus: number, line: string) => `'${process.execPath}' '${BIN}' run --direct --kernel '${guest.kernel}' --initrd '${guest.initrd}' --cmdline '${line}' --memory 512M --cpus ${cpus}`;
+      const runs = [vmm(1, cmdline), vmm(2, cmdline), vmm(1, guest.cmdline(['reboot'])), vmm(1, `${cmdline} rdinit=/no-such-init init=/no-such-init`)];
+      const script = runs.map((r, i) => `${r} 2>&1; echo "@@VMM-EXIT-${i} $?"`).join('; ');
+      const r = await runWhereKvmWorks(['/bin/sh', '-c', script], { cwd: APP, timeoutMs: 1_500_000 });
       expect(r.infraFailure, r.infraFailure).toBeUndefined();
-      const end1 = r.stdout.indexOf('@@VMM-EXIT-1');
-      const runs = [r.stdout.slice(0, end1), r.stdout.slice(end1, r.stdout.indexOf('@@VMM-EXIT-2'))];
-      expect(r.stdout, r.stderr).toMatch(/@@VMM-EXIT-1 0\n/);
-      expect(r.stdout, r.stderr).toMatch(/@@VMM-EXIT-2 0\n/);
-      runs.forEach((out, i) => {
-        const report = parseVmmtest(out);
-        expect(report.done, out.slice(-2000)).toBe(true);
-        expect(report.ok, out.slice(-2000)).toBe(true);
-        expect(report.results.find((c) => c.check === 'boot')?.ok).toBe(true);
-        expect(report.results.find((c) => c.check === 'cpus')?.online, out.slice(-2000)).toBe(i + 1);
-      });
+      const outputs: string[] = [];
+      const statuses: number[] = [];
+      let from = 0;
+      for (let i = 0; i < runs.length; i++) {
+        const m = new RegExp(`@@VMM-EXIT-${i} (\\d+)\n`).exec(r.stdout.slice(from));
+        expect(m, r.stdout.slice(-3000)).not.toBeNull();
+        outputs.push(r.stdout.slice(from, from + m!.index));
+        statuses.push(Number(m![1]));
+        from += m!.index + m![0].length;
+      }
+      // 1 and 2 vCPUs: every check passed, the APs came online, poweroff -f gave status 0.
+      for (const i of [0, 1]) {
+        const report = parseVmmtest(outputs[i]);
+        expect(report.done && report.ok, outputs[i].slice(-2000)).toBe(true);
+        expect(report.results.find((c) => c.check === 'cpus')?.online, outputs[i].slice(-2000)).toBe(i + 1);
+        expect(statuses[i]).toBe(0);
+      }
+      // reboot -f: status 0 and the documented line.
+      expect(outputs[2], outputs[2].slice(-2000)).toMatch(/virtio-vmm: guest rebooted\n/);
+      expect(statuses[2]).toBe(0);
+      // A kernel panic (no init; panic=-1 resets): status 1 with the panic line.
+      expect(outputs[3], outputs[3].slice(-2000)).toMatch(/virtio-vmm: guest Kernel panic - not syncing: .*\n/);
+      expect(statuses[3]).toBe(1);
     },
-    1_000_000,
+    1_600_000,
   );
 });

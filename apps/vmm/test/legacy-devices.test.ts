@@ -64,9 +64,19 @@ describe('i8042, debug port, ACPI sleep', () => {
     expect(p.read(0, 1)).toBe(0x34);
   });
 
+  it('resets when the reset value is written to RESET_REG', () => {
+    let resets = 0;
+    const s = new AcpiSleep(() => undefined, () => resets++);
+    s.write(2, 1, 2);
+    s.write(0, 1, 1);
+    expect(resets).toBe(0);
+    s.write(2, 1, 1);
+    expect(resets).toBe(1);
+  });
+
   it('powers off on SLP_EN with SLP_TYP 5 only', () => {
     let off = 0;
-    const s = new AcpiSleep(() => off++);
+    const s = new AcpiSleep(() => off++, () => undefined);
     s.write(0, 1, 5 << 2);
     s.write(0, 1, 0x20 | (3 << 2));
     s.write(1, 1, 0x20 | (5 << 2));

@@ -24,16 +24,21 @@ export function xsdt(tableAddrs: readonly number[]): Uint8Array {
 
 /** FADT flags and IA-PC boot architecture flags used here. */
 export const FADT_HW_REDUCED_ACPI = 1 << 20;
+export const FADT_RESET_REG_SUP = 1 << 10;
 export const IAPC_VGA_NOT_PRESENT = 1 << 2;
 
 /** I/O ports of the hardware-reduced ACPI sleep registers. */
 export const SLEEP_CONTROL_PORT = 0x600;
 export const SLEEP_STATUS_PORT = 0x601;
+/** I/O port of the ACPI reset register, and the value that resets. */
+export const RESET_PORT = 0x602;
+export const RESET_VALUE = 1;
 
 /**
  * FADT revision 6 (276 bytes), hardware-reduced (HW_REDUCED_ACPI): no PM1/GPE blocks, no
  * SMI; power-off goes through SLEEP_CONTROL_REG (byte at SLEEP_CONTROL_PORT) and
- * SLEEP_STATUS_REG (SLEEP_STATUS_PORT). IAPC_BOOT_ARCH says "no VGA" and, without the 8042
+ * SLEEP_STATUS_REG (SLEEP_STATUS_PORT), reboot through RESET_REG (RESET_VALUE to RESET_PORT,
+ * RESET_REG_SUP), which Linux tries before the i8042. IAPC_BOOT_ARCH says "no VGA" and, without the 8042
  * flag, makes Linux skip probing the keyboard controller. SCI_INT 9.
  */
 export function fadt(dsdtAddr: number): Uint8Array {
@@ -43,7 +48,9 @@ export function fadt(dsdtAddr: number): Uint8Array {
   dv.setUint32(at(40), dsdtAddr, true);
   dv.setUint16(at(46), 9, true); // SCI_INT
   dv.setUint16(at(109), IAPC_VGA_NOT_PRESENT, true);
-  dv.setUint32(at(112), FADT_HW_REDUCED_ACPI, true);
+  dv.setUint32(at(112), FADT_HW_REDUCED_ACPI | FADT_RESET_REG_SUP, true);
+  gas(dv, at(116), GAS_SYSTEM_IO, 8, GAS_ACCESS_BYTE, RESET_PORT);
+  body[at(128)] = RESET_VALUE;
   body[at(131)] = 5; // FADT minor version (6.5)
   putU64(dv, at(140), dsdtAddr); // X_DSDT
   gas(dv, at(244), GAS_SYSTEM_IO, 8, GAS_ACCESS_BYTE, SLEEP_CONTROL_PORT);

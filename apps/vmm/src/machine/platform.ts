@@ -30,7 +30,7 @@ export interface PlatformHooks extends PciInterrupts {
 /**
  * The PC platform's device model, independent of KVM: the port I/O bus (COM1 16550A at
  * 0x3F8, CMOS/RTC 0x70-0x71, i8042 0x60/0x64, debug port 0x80, PCI config 0xCF8-0xCFF,
- * ACPI sleep registers 0x600-0x601) and the MMIO bus (ECAM, the PCI BAR window, and the
+ * ACPI sleep and reset registers 0x600-0x602) and the MMIO bus (ECAM, the PCI BAR window, and the
  * virtio-mmio windows devices take through `mmioSlots`). The in-kernel irqchip and PIT are
  * not here (KVM emulates them).
  */
@@ -51,7 +51,7 @@ export class Platform {
     this.pio.register(0x60, 5, new I8042(() => hooks.reset()), 'i8042');
     this.pio.register(0x80, 1, this.debugPort, 'debug port');
     this.pio.register(0xcf8, 8, this.pci.configPorts, 'PCI config');
-    this.pio.register(SLEEP_CONTROL_PORT, 2, new AcpiSleep(() => hooks.powerOff()), 'ACPI sleep');
+    this.pio.register(SLEEP_CONTROL_PORT, 3, new AcpiSleep(() => hooks.powerOff(), () => hooks.reset()), 'ACPI sleep/reset');
     this.mmio.register(PCI_ECAM.base, PCI_ECAM.size, this.pci.ecam, 'PCI ECAM');
     this.mmio.register(PCI_MMIO_WINDOW.base, PCI_MMIO_WINDOW.size, this.pci.barWindow, 'PCI BARs');
   }
