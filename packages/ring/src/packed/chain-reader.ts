@@ -1,11 +1,11 @@
 import { VirtqueueError } from '../errors.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
-import { le16, le32 } from '../memory/endian.js';
 import { ReusableChain } from '../queue/reusable-chain.js';
-import { TableCopy } from '../queue/table-copy.js';
 import {
+  DESC_ADDR,
+  DESC_FLAGS,
+  DESC_LEN,
   DESC_SIZE,
-  FLAGS_WORD,
   VIRTQ_DESC_F_INDIRECT,
   VIRTQ_DESC_F_NEXT,
   VIRTQ_DESC_F_WRITE,
@@ -14,8 +14,6 @@ import {
 import type { PackedRingViews } from './ring-views.js';
 
 const TWO_32 = 2 ** 32;
-/** Element addresses with a high word at or above this are 2^53 or more: outside any memory. */
-const MAX_HIGH_WORD = 2 ** 21;
 
 /**
  * A buffer popped from a packed ring: the validated chain plus what the device queue needs
@@ -38,7 +36,6 @@ export class PackedChainReader {
   readonly #views: PackedRingViews;
   readonly #memory: GuestMemory;
   readonly #indirectDesc: boolean;
-  readonly #table = new TableCopy();
 
   constructor(views: PackedRingViews, memory: GuestMemory, indirectDesc: boolean) {
     this.#views = views;
@@ -98,24 +95,17 @@ export class PackedChainReader {
     if (entries > this.#views.size) {
       throw new VirtqueueError('chain-too-long', `indirect table of ${entries} descriptors exceeds the queue size ${this.#views.size}`);
     }
-    if (!this.#memory.contains(addr, len)) {
+    const m = this.#memory;
+    if (!m.contains(addr, len)) {
       throw new VirtqueueError('address-out-of-range', `indirect table [0x${addr.toString(16)}, +${len}) is outside guest memory`);
     }
-    // Walked from a private copy, so the driver cannot change it mid-walk.
-    this.#table.load(this.#memory, addr, len);
-    const t32 = this.#table.words32;
-    const t16 = this.#table.words16;
-    for (let k = 0; k < entries; k++) {
+    for (let e = addr, end = addr + len; e < end; e += DESC_SIZE) {
       // Only VIRTQ_DESC_F_WRITE is valid in an indirect table; NEXT and id are ignored.
-      const flags = le16(t16[8 * k + FLAGS_WORD]);
+      const flags = m.readU16(e + DESC_FLAGS);
       if (flags & VIRTQ_DESC_F_INDIRECT) {
         throw new VirtqueueError('nested-indirect', `indirect table at 0x${addr.toString(16)} holds an indirect descriptor`);
       }
-      const hi = le32(t32[4 * k + 1]);
-      if (hi >= MAX_HIGH_WORD) {
-        throw new VirtqueueError('address-out-of-range', `entry ${k} of the indirect table at 0x${addr.toString(16)} is at 2^53 or above`);
-      }
-      this.#add(chain, hi * TWO_32 + le32(t32[4 * k]), le32(t32[4 * k + 2]), (flags & VIRTQ_DESC_F_WRITE) !== 0);
+      this.#add(chain, m.readU64Number(e + DESC_ADDR), m.readU32(e + DESC_LEN), (flags & VIRTQ_DESC_F_WRITE) !== 0);
     }
   }
 

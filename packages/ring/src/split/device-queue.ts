@@ -2,7 +2,6 @@ import { GuestMemoryError, VirtqueueError } from '../errors.js';
 import { le16, le32 } from '../memory/endian.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
 import type { DescriptorChain, DeviceQueue, QueueConfig } from '../queue/types.js';
-import { TableCopy } from '../queue/table-copy.js';
 import { SplitChain } from './chain.js';
 import {
   DESC_SIZE,
@@ -54,7 +53,11 @@ export class SplitDeviceQueue implements DeviceQueue {
   #orderHead = 0;
   #orderTail = 0;
   /** Indirect tables are copied here before parsing, so the driver cannot change them mid-walk. */
-  readonly #table = new TableCopy();
+  #scratch = new Uint8Array(0);
+  #scratch32 = new Uint32Array(0);
+  #scratch16 = new Uint16Array(0);
+  /** The first `#tableLen` bytes of `#scratch`, kept so a table of the same length needs no new view. */
+  #table = new Uint8Array(0);
   /** One chain per head, refilled when the head is popped again (after its push); replaced on reset. */
   #chains: (SplitChain | undefined)[];
 
@@ -198,8 +201,8 @@ export class SplitDeviceQueue implements DeviceQueue {
     }
     this.#checkBuffer(addr, hi, len);
     this.#loadTable(addr, len);
-    const t32 = this.#table.words32;
-    const t16 = this.#table.words16;
+    const t32 = this.#scratch32;
+    const t16 = this.#scratch16;
     let j = 0;
     for (;;) {
       if (++count > this.size) throw new VirtqueueError('chain-too-long', `indirect table of chain ${head} loops`);
@@ -222,8 +225,16 @@ export class SplitDeviceQueue implements DeviceQueue {
   }
 
   #loadTable(addr: number, len: number): void {
+    if (this.#scratch.byteLength < len) {
+      let cap = 256;
+      while (cap < len) cap *= 2;
+      this.#scratch = new Uint8Array(cap);
+      this.#scratch32 = new Uint32Array(this.#scratch.buffer);
+      this.#scratch16 = new Uint16Array(this.#scratch.buffer);
+    }
+    if (this.#table.byteLength !== len || this.#table.buffer !== this.#scratch.buffer) this.#table = this.#scratch.subarray(0, len);
     try {
-      this.#table.load(this.#memory, addr, len);
+      this.#memory.read(addr, this.#table);
     } catch (e) {
       if (e instanceof GuestMemoryError) throw new VirtqueueError('address-out-of-range', e.message);
       throw e;
