@@ -1,4 +1,4 @@
-import { GuestMemoryError, VirtqueueError } from '../errors.js';
+import { VirtqueueError } from '../errors.js';
 import { le16, le32 } from '../memory/endian.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
 import type { DescriptorChain, DeviceQueue, QueueConfig } from '../queue/types.js';
@@ -52,12 +52,6 @@ export class SplitDeviceQueue implements DeviceQueue {
   readonly #order: Uint16Array;
   #orderHead = 0;
   #orderTail = 0;
-  /** Indirect tables are copied here before parsing, so the driver cannot change them mid-walk. */
-  #scratch = new Uint8Array(0);
-  #scratch32 = new Uint32Array(0);
-  #scratch16 = new Uint16Array(0);
-  /** The first `#tableLen` bytes of `#scratch`, kept so a table of the same length needs no new view. */
-  #table = new Uint8Array(0);
   /** One chain per head, refilled when the head is popped again (after its push); replaced on reset. */
   #chains: (SplitChain | undefined)[];
 
@@ -176,7 +170,7 @@ export class SplitDeviceQueue implements DeviceQueue {
   }
 
   /**
-   * Follows an indirect descriptor: copies its table, then walks it (spec 2.7.5.3). The
+   * Follows an indirect descriptor: walks its table (spec 2.7.5.3). The
    * VIRTQ_DESC_F_WRITE flag of the descriptor referring to the table is ignored. `walked`
    * descriptors were walked before the table; the table's entries count toward the same budget.
    */
@@ -200,16 +194,18 @@ export class SplitDeviceQueue implements DeviceQueue {
       throw new VirtqueueError('chain-too-long', `indirect table of ${n} descriptors in chain ${head} exceeds the queue size ${this.size}`);
     }
     this.#checkBuffer(addr, hi, len);
-    this.#loadTable(addr, len);
-    const t32 = this.#scratch32;
-    const t16 = this.#scratch16;
+    // The whole table lies in guest memory (checked), so these reads cannot fail; each field of
+    // an entry is read once, so a driver changing the table meanwhile changes nothing checked.
+    // (Copying the table first costs a view per chain, several times the reads of a small table.)
+    const m = this.#memory;
     let j = 0;
     for (;;) {
       if (++count > this.size) throw new VirtqueueError('chain-too-long', `indirect table of chain ${head} loops`);
-      const dhi = le32(t32[4 * j + 1]);
-      const daddr = dhi * TWO_32 + le32(t32[4 * j]);
-      const dlen = le32(t32[4 * j + 2]);
-      const dflags = le16(t16[8 * j + 6]);
+      const e = addr + DESC_SIZE * j;
+      const dhi = m.readU32(e + 4);
+      const daddr = dhi * TWO_32 + m.readU32(e);
+      const dlen = m.readU32(e + 8);
+      const dflags = m.readU16(e + 12);
       if ((dflags & VIRTQ_DESC_F_INDIRECT) !== 0) throw new VirtqueueError('nested-indirect', `entry ${j} of chain ${head}'s table`);
       this.#checkBuffer(daddr, dhi, dlen);
       if ((dflags & VIRTQ_DESC_F_WRITE) !== 0) {
@@ -219,25 +215,8 @@ export class SplitDeviceQueue implements DeviceQueue {
         chain.addReadable(daddr, dlen);
       }
       if ((dflags & VIRTQ_DESC_F_NEXT) === 0) return;
-      j = le16(t16[8 * j + 7]);
+      j = m.readU16(e + 14);
       if (j >= n) throw new VirtqueueError('descriptor-index-out-of-range', `next ${j} in chain ${head}'s table of ${n}`);
-    }
-  }
-
-  #loadTable(addr: number, len: number): void {
-    if (this.#scratch.byteLength < len) {
-      let cap = 256;
-      while (cap < len) cap *= 2;
-      this.#scratch = new Uint8Array(cap);
-      this.#scratch32 = new Uint32Array(this.#scratch.buffer);
-      this.#scratch16 = new Uint16Array(this.#scratch.buffer);
-    }
-    if (this.#table.byteLength !== len || this.#table.buffer !== this.#scratch.buffer) this.#table = this.#scratch.subarray(0, len);
-    try {
-      this.#memory.read(addr, this.#table);
-    } catch (e) {
-      if (e instanceof GuestMemoryError) throw new VirtqueueError('address-out-of-range', e.message);
-      throw e;
     }
   }
 
