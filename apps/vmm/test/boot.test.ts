@@ -5,6 +5,7 @@ import { BOOT_CS, BOOT_DS, gdtBytes, segmentFromGdt } from '../src/boot/gdt.js';
 import { CMDLINE_ADDR, GDT_ADDR, MemorySizeError, parseMemorySize, PD_ADDR, PDPT_ADDR, PML4_ADDR, ramRegions, ZERO_PAGE_ADDR } from '../src/boot/layout.js';
 import { loadLinux, MemoryTooSmallError } from '../src/boot/loader.js';
 import { buildIdentityPageTables } from '../src/boot/page-tables.js';
+import { RESET_VECTOR_ADDR, resetStub } from '../src/boot/reset-vector.js';
 import { BootImageError, parseSetupHeader } from '../src/boot/setup-header.js';
 import { fakeBzImage } from './helpers.js';
 
@@ -150,5 +151,14 @@ describe('loadLinux', () => {
   it('rejects a command line longer than cmdline_size - 1', () => {
     const o = { ...opts(64 * MiB), kernel: fakeBzImage({ cmdlineSize: 10 }), cmdline: 'x'.repeat(10) };
     expect(() => loadLinux(o)).toThrow(BootImageError);
+  });
+});
+
+describe('reset vector stub', () => {
+  it('is real-mode code at F000:FFF0 writing the reset value to the ACPI reset port', () => {
+    expect(RESET_VECTOR_ADDR).toBe(0xf0000 + 0xfff0);
+    // mov dx, 0x602; mov al, 1; out dx, al; hlt; jmp -3 (back to hlt)
+    expect([...resetStub(0x602, 1)]).toEqual([0xba, 0x02, 0x06, 0xb0, 0x01, 0xee, 0xf4, 0xeb, 0xfd]);
+    expect(resetStub(0x602, 1).length).toBeLessThanOrEqual(16);
   });
 });

@@ -2,7 +2,9 @@ import { Worker } from 'node:worker_threads';
 import { allocateGuestRam, type GuestRam, kick, Kvm, type Vm } from '@virtio/kvm';
 import { buildAcpi } from '../acpi/build.js';
 import { buildE820 } from '../boot/e820.js';
-import { ACPI_TABLES_ADDR, ACPI_TABLES_END, MIN_MEMORY, ramRegions } from '../boot/layout.js';
+import { RESET_PORT, RESET_VALUE } from '../acpi/tables.js';
+import { ACPI_TABLES_ADDR, MIN_MEMORY, ramRegions } from '../boot/layout.js';
+import { RESET_VECTOR_ADDR, resetStub } from '../boot/reset-vector.js';
 import { loadLinux, MemoryTooSmallError } from '../boot/loader.js';
 import { dispatch } from '../bus/dispatch.js';
 import { adjustCpuid } from '../vcpu/cpuid.js';
@@ -145,9 +147,10 @@ export class Machine {
    */
   async run(): Promise<MachineResult> {
     const regions = ramRegions(this.#opts.memory);
-    const acpi = buildAcpi(this.platform.acpiOptions(this.#opts.cpus), ACPI_TABLES_ADDR, ACPI_TABLES_END);
+    const acpi = buildAcpi(this.platform.acpiOptions(this.#opts.cpus), ACPI_TABLES_ADDR, RESET_VECTOR_ADDR);
     const low = this.lowRam();
     low.set(acpi.bytes, acpi.base);
+    low.set(resetStub(RESET_PORT, RESET_VALUE), RESET_VECTOR_ADDR);
     const loaded = loadLinux({ lowRam: low, kernel: this.#opts.kernel, initrd: this.#opts.initrd, cmdline: this.#opts.cmdline, e820: buildE820(regions), rsdpAddr: acpi.rsdpAddr });
     const supported = this.#kvm.supportedCpuid();
     for (let i = 0; i < this.#opts.cpus; i++) {

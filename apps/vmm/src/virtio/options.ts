@@ -1,0 +1,142 @@
+/**
+ * Parsing of the virtio device options of `virtio-vmm run`: --disk, --console, --rng,
+ * --ring and --features. Errors are CliError with a one-line message.
+ */
+import { featureMask, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_IN_ORDER, VIRTIO_F_RING_PACKED } from '@virtio/core';
+import { CliError } from '../cli/load-files.js';
+
+/** Which virtio transport a device sits on: virtio-pci (modern, MSI-X) or virtio-mmio (version 2). */
+export type TransportKind = 'pci' | 'mmio';
+
+/** One `--disk PATH[,readonly][,transport=pci|mmio][,features=...]`. */
+export interface DiskSpec {
+  readonly path: string;
+  readonly readOnly: boolean;
+  readonly transport: TransportKind;
+  readonly features: FeatureEdits;
+}
+
+/** `--console [tty|ack][,transport=...]`: hvc0 on the terminal, or (tests) answering each line L with `ack L`. */
+export interface ConsoleSpec {
+  readonly mode: 'tty' | 'ack';
+  readonly transport: TransportKind;
+  readonly features: FeatureEdits;
+}
+
+/** `--rng [transport=...]`. */
+export interface RngSpec {
+  readonly transport: TransportKind;
+  readonly features: FeatureEdits;
+}
+
+/** Reserved feature bits to add to (`set`) or remove from (`clear`) a device's offer. */
+export interface FeatureEdits {
+  readonly set: bigint;
+  readonly clear: bigint;
+}
+
+/** The reserved (ring) features the options can name. */
+export const NAMED_FEATURES: Readonly<Record<string, number>> = {
+  event_idx: VIRTIO_F_EVENT_IDX,
+  indirect_desc: VIRTIO_F_INDIRECT_DESC,
+  in_order: VIRTIO_F_IN_ORDER,
+  ring_packed: VIRTIO_F_RING_PACKED,
+};
+
+export const NO_EDITS: FeatureEdits = { set: 0n, clear: 0n };
+
+/**
+ * Parses `-event_idx,+in_order,...` (names of NAMED_FEATURES; `+` or no sign offers, `-` withholds).
+ * Separated by commas or, inside a device option, by `:` (`features=-event_idx:-indirect_desc`).
+ * @throws CliError for an unknown name.
+ */
+export function parseFeatures(text: string): FeatureEdits {
+  let set = 0n;
+  let clear = 0n;
+  for (const word of text.split(/[,:]/).filter((w) => w !== '')) {
+    const sign = word[0] === '-' ? '-' : '+';
+    const name = word.replace(/^[-+]/, '').toLowerCase();
+    const bit = NAMED_FEATURES[name];
+    if (bit === undefined) throw new CliError(`unknown feature "${name}" (known: ${Object.keys(NAMED_FEATURES).join(', ')})`);
+    if (sign === '-') clear |= featureMask(bit);
+    else set |= featureMask(bit);
+  }
+  return { set, clear };
+}
+
+/** `later` applied over `earlier` (a device's own edits win over --features and --ring). */
+export function combineEdits(earlier: FeatureEdits, later: FeatureEdits): FeatureEdits {
+  return { set: (earlier.set & ~later.clear) | later.set, clear: (earlier.clear & ~later.set) | later.clear };
+}
+
+/** Applies edits to a device's default ring-feature offer. */
+export function applyEdits(defaults: bigint, edits: FeatureEdits): bigint {
+  return (defaults | edits.set) & ~edits.clear;
+}
+
+/** `--ring packed|split`: offer VIRTIO_F_RING_PACKED (Linux then uses packed rings) or withhold it. */
+export function parseRing(text: string): FeatureEdits {
+  if (text === 'packed') return { set: featureMask(VIRTIO_F_RING_PACKED), clear: 0n };
+  if (text === 'split') return { set: 0n, clear: featureMask(VIRTIO_F_RING_PACKED) };
+  throw new CliError(`invalid --ring "${text}" (expected packed or split)`);
+}
+
+function parseTransport(value: string, option: string): TransportKind {
+  if (value === 'pci' || value === 'mmio') return value;
+  throw new CliError(`invalid transport "${value}" in ${option} (expected pci or mmio)`);
+}
+
+/** Splits `a,b=c` into the bare words and key=value pairs; unknown keys are errors. */
+function words(text: string, option: string, keys: readonly string[]): { bare: string[]; kv: Map<string, string> } {
+  const bare: string[] = [];
+  const kv = new Map<string, string>();
+  for (const w of text.split(',')) {
+    const eq = w.indexOf('=');
+    if (eq < 0) {
+      bare.push(w);
+      continue;
+    }
+    const key = w.slice(0, eq);
+    if (!keys.includes(key)) throw new CliError(`unknown ${option} option "${key}" (known: ${keys.join(', ')})`);
+    kv.set(key, w.slice(eq + 1));
+  }
+  return { bare, kv };
+}
+
+/** Parses one --disk value. @throws CliError for a malformed value. */
+export function parseDisk(text: string, defaultTransport: TransportKind): DiskSpec {
+  const { bare, kv } = words(text, '--disk', ['transport', 'features']);
+  const [path, ...flags] = bare;
+  if (!path) throw new CliError(`--disk "${text}": the image path comes first`);
+  for (const f of flags) if (f !== 'readonly' && f !== 'ro') throw new CliError(`unknown --disk flag "${f}" (known: readonly)`);
+  return {
+    path,
+    readOnly: flags.length > 0,
+    transport: parseTransport(kv.get('transport') ?? defaultTransport, '--disk'),
+    features: parseFeatures(kv.get('features') ?? ''),
+  };
+}
+
+/** Parses the --console value (`true` when given bare). @throws CliError for a malformed value. */
+export function parseConsole(text: string | true, defaultTransport: TransportKind): ConsoleSpec {
+  const { bare, kv } = words(text === true ? '' : text, '--console', ['transport', 'features']);
+  const mode = bare.filter((w) => w !== '');
+  if (mode.length > 1 || (mode[0] !== undefined && mode[0] !== 'tty' && mode[0] !== 'ack')) throw new CliError(`invalid --console mode "${mode.join(',')}" (expected tty or ack)`);
+  return {
+    mode: (mode[0] as 'tty' | 'ack' | undefined) ?? 'tty',
+    transport: parseTransport(kv.get('transport') ?? defaultTransport, '--console'),
+    features: parseFeatures(kv.get('features') ?? ''),
+  };
+}
+
+/** Parses the --rng value (`true` when given bare). @throws CliError for a malformed value. */
+export function parseRng(text: string | true, defaultTransport: TransportKind): RngSpec {
+  const { bare, kv } = words(text === true ? '' : text, '--rng', ['transport', 'features']);
+  if (bare.some((w) => w !== '')) throw new CliError(`invalid --rng value "${bare.join(',')}"`);
+  return { transport: parseTransport(kv.get('transport') ?? defaultTransport, '--rng'), features: parseFeatures(kv.get('features') ?? '') };
+}
+
+/** Parses --transport (the default for devices that do not name one). */
+export function parseDefaultTransport(text: string | undefined): TransportKind {
+  return parseTransport(text ?? 'pci', '--transport');
+}
