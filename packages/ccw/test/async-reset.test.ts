@@ -35,6 +35,7 @@ describe('VDEV_RESET waiting for the device', () => {
     expect(gates.length).toBe(1);
     expect(f.transport.state.status).not.toBe(0);
     old.push(chain, 2);
+    old.needsNotification(); // a device ends its batch: still nothing may reach the ring
     await settle();
     expect(f.cmd(CCW_CMD_VDEV_RESET).status).toBe('busy');
     gates[0]();

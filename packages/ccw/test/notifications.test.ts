@@ -230,6 +230,7 @@ describe('reset (spec 4.3.3.3)', () => {
     expect(f.cmd(CCW_CMD_VDEV_RESET)).toMatchObject(OK);
     // A late completion from before the reset: no used element, no indicator, no interrupt.
     oldQueue.push(chain, 4);
+    oldQueue.needsNotification(); // a device ends its batch: still nothing may reach the ring
     ctx.interrupt.usedBuffer(0);
     ctx.interrupt.configChange();
     f.device.host!.configChanged();

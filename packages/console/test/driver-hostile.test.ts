@@ -63,6 +63,7 @@ class ScriptedDevice implements VirtioDevice {
     const w = new ChainWriter(ctx.memory, c.writable);
     w.write(bytes.subarray(0, Math.min(bytes.length, c.writableLength)));
     q.push(c, Math.min(usedLen, c.writableLength));
+    q.needsNotification(); // ends the batch: publishes the used buffer (the interrupt is sent regardless)
     ctx.interrupt.usedBuffer(2);
   }
 }

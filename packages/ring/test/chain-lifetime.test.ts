@@ -62,8 +62,10 @@ describe('split chains: lifetime', () => {
     expect(fresh).not.toBe(stale);
     expect(snapshot(stale).writable).toEqual([{ addr: DATA, len: 16 }]);
     r.dev.push(stale, 16);
+    expect(r.dev.needsNotification()).toBe(false);
     expect(r.usedIdx()).toBe(0);
     r.dev.push(fresh, 8);
+    r.dev.needsNotification();
     expect(r.usedIdx()).toBe(1);
     expect(r.usedElem(0)).toEqual({ id: 0, len: 8 });
   });
@@ -81,10 +83,12 @@ describe('packed chains: lifetime', () => {
       driver.add([buf(2 + (k % 3), 8)], [buf(5, 64)], k);
       driver.kick();
       device.push(device.pop()!, 64);
+      device.needsNotification();
       expect(driver.reap()).toEqual({ token: k, len: 64 });
     }
     expect(snapshot(held)).toEqual(before);
     device.push(held, 32);
+    device.needsNotification();
     expect(driver.reap()).toEqual({ token: 100, len: 32 });
   });
 
@@ -95,7 +99,8 @@ describe('packed chains: lifetime', () => {
     const first = device.pop()!;
     const id = first.id;
     device.push(first, 0);
-    driver.reap();
+    device.needsNotification();
+    expect(driver.reap()?.token).toBe(1);
     driver.add([], [buf(3, 40)], 2);
     driver.kick();
     const again = device.pop()!;
@@ -116,6 +121,7 @@ describe('packed chains: lifetime', () => {
     expect(snapshot(stale).writable).toEqual([{ addr: 0x4000, len: 16 }]);
     const flags = r.flags(0);
     dev.push(stale, 16);
+    expect(dev.needsNotification()).toBe(false);
     expect(r.flags(0)).toBe(flags);
     dev.push(fresh, 8);
     expect(r.len(0)).toBe(8);

@@ -126,6 +126,8 @@ describe('SplitDeviceQueue: used ring', () => {
       return store(ta, index, value);
     }) as typeof Atomics.store);
     r.dev.push(c, w.written);
+    expect(seen).toEqual([]);
+    r.dev.needsNotification();
     expect(seen).toEqual([{ id: 2, len: 5, data: 5 }]);
     expect(r.usedIdx()).toBe(1);
   });
@@ -169,8 +171,10 @@ describe('SplitDeviceQueue: used ring', () => {
     r.desc(1, DATA, 4, W);
     r.offer(0, 1);
     r.dev.push(r.dev.pop()!, 1);
+    r.dev.needsNotification();
     r.mem.writeU16(USED + 2, 500);
     r.dev.push(r.dev.pop()!, 2);
+    r.dev.needsNotification();
     expect(r.usedIdx()).toBe(2);
     expect(r.usedElem(1)).toEqual({ id: 1, len: 2 });
   });
@@ -308,6 +312,7 @@ describe('SplitDeviceQueue: queue reset', () => {
     const c = r.dev.pop()!;
     expect(c.id).toBe(3);
     r.dev.push(c, 2);
+    r.dev.needsNotification();
     expect(r.usedIdx()).toBe(1);
     expect(r.usedElem(0)).toEqual({ id: 3, len: 2 });
     expect(r.dev.enableNotifications()).toBe(false);
@@ -364,6 +369,7 @@ describe('SplitDeviceQueue over memory with a hole', () => {
     expect(r.readView(8).map((v) => v.byteLength)).toEqual([4, 4]);
     new ChainWriter(mem, c.writable).writeU64(0x1122334455667788n);
     dev.push(c, 8);
+    dev.needsNotification();
     expect(drv.reap()).toEqual({ token: 'x', len: 8 });
     expect(mem.readU64(0x1_0000_8000)).toBe(0x1122334455667788n);
   });

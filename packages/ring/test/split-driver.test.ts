@@ -120,6 +120,7 @@ describe('SplitDriverQueue: building chains', () => {
             expect(rawChain(u, c.id, 8)).toHaveLength(o + i);
             if (reap) {
               dev.push(c, 0);
+              dev.needsNotification();
               u.drv.reap();
             }
           }
@@ -137,6 +138,7 @@ describe('SplitDriverQueue: building chains', () => {
       const c = dev.pop()!;
       for (const d of rawChain(t, c.id, 4).slice(0, -1)) expect(d.next).toBe(d.i === 3 ? 0 : d.i + 1);
       dev.push(c, 0);
+      dev.needsNotification();
       expect(t.drv.reap()!.token).toBe(round);
     }
   });
@@ -206,7 +208,8 @@ describe('SplitDriverQueue: building chains', () => {
     const table = t.mem.view(exposedHead.addr, exposedHead.len).slice();
     const other = dev.pop()!;
     dev.push(other, 0);
-    t.drv.reap();
+    dev.needsNotification();
+    expect(t.drv.reap()?.token).toBe(2);
     for (let k = 0; k < 6; k++) t.drv.add([seg(BUF, 4), seg(BUF, 4)], [seg(BUF, 4)], 10 + k);
     t.drv.kick();
     expect(t.desc(c.id)).toEqual(exposedHead);
@@ -254,6 +257,7 @@ describe('SplitDriverQueue: publishing and notifying', () => {
           expect((t.availIdx() - before) & 0xffff).toBe(added);
           expect(t.availIdx()).toBe(expected);
           for (let c = dev.pop(); c; c = dev.pop()) dev.push(c, 0);
+          dev.needsNotification();
           while (t.drv.reap());
         }
       }),
@@ -288,6 +292,7 @@ describe('SplitDriverQueue: publishing and notifying', () => {
           idx += n;
           dev.disableNotifications();
           for (let c = dev.pop(); c; c = dev.pop()) dev.push(c, 0);
+          dev.needsNotification();
           while (t.drv.reap());
         }
       }),
@@ -312,6 +317,7 @@ describe('SplitDriverQueue: publishing and notifying', () => {
     t.drv.kick();
     dev.push(dev.pop()!, 0);
     dev.push(dev.pop()!, 0);
+    dev.needsNotification();
     t.drv.reap();
     expect(t.drv.enableInterrupts()).toBe(true);
     expect(t.usedEvent()).toBe(1);
@@ -383,6 +389,7 @@ describe('SplitDriverQueue: reaping', () => {
       tables.add(t.desc(c.id).addr);
       expect(c.readableLength).toBe(3);
       dev.push(c, 3);
+      dev.needsNotification();
       expect(t.drv.reap()).toEqual({ token: k, len: 3 });
     }
     expect(t.drv.numFree).toBe(4);

@@ -11,7 +11,11 @@ import { PackedRingViews } from './ring-views.js';
  *
  * pop() reads available buffers in ring order, following VIRTQ_DESC_F_NEXT lists and indirect
  * tables, and validates everything the driver wrote. push() writes one used descriptor per
- * buffer (id and len first, flags last) in the order buffers complete. With VIRTIO_F_IN_ORDER
+ * buffer (id and len first, flags last) in the order buffers complete, except the flags of the
+ * first used descriptor of a batch: {@link needsNotification} stores those last, so the driver,
+ * which polls only its next used position, sees the whole batch at once (spec 2.8 "Polling of
+ * available and used descriptors"; the driver's batch rule of "Placing Available Buffers Into
+ * The Descriptor Ring", mirrored). With VIRTIO_F_IN_ORDER
  * buffers must be pushed in the order they were popped, and consecutive fully-written buffers
  * are returned as one used descriptor carrying the last buffer's id (spec 2.8.9), written out
  * at the next {@link needsNotification} (at once when a buffer was not fully written, since
@@ -52,6 +56,9 @@ export class PackedDeviceQueue implements DeviceQueue {
   #batchSlots = 0;
   #batchId = 0;
   #batchLen = 0;
+  /** The first used descriptor written since the last publication (-1: none) and its flags. */
+  #firstUsed = -1;
+  #firstFlags = 0;
   /** Available buffer notifications requested (enableNotifications) and not disabled since. */
   #notifying = true;
   #generation = 0;
@@ -163,14 +170,20 @@ export class PackedDeviceQueue implements DeviceQueue {
   }
 
   /**
-   * Writes out any VIRTIO_F_IN_ORDER batch, then decides whether the driver asked for a used
-   * buffer notification covering the used descriptors written since the last call, from the
+   * Ends the batch: writes out any VIRTIO_F_IN_ORDER batch, publishes the used descriptors
+   * written since the last call by storing the first one's flags (the others' are already
+   * written), then decides whether the driver asked for a used buffer notification covering
+   * them, from the
    * Driver Event Suppression structure: never under RING_EVENT_FLAGS_DISABLE; with
    * RING_EVENT_FLAGS_DESC and VIRTIO_F_EVENT_IDX only when they cover the descriptor it names;
    * otherwise whenever something was used. Resets the batch.
    */
   needsNotification(): boolean {
     this.#flushBatch();
+    if (this.#firstUsed >= 0) {
+      this.#views.storeFlags(this.#firstUsed, this.#firstFlags);
+      this.#firstUsed = -1;
+    }
     const notify = eventRequested(this.#views.driverEvent, this.#eventIdx, this.size, this.#signalIndex, this.#signalWrap, this.#signalCount);
     this.#signalIndex = this.#usedIndex;
     this.#signalWrap = this.#usedWrap;
@@ -215,6 +228,7 @@ export class PackedDeviceQueue implements DeviceQueue {
     this.#signalWrap = 1;
     this.#signalCount = 0;
     this.#batchSlots = 0;
+    this.#firstUsed = -1;
     this.#notifying = true;
   }
 
@@ -229,11 +243,20 @@ export class PackedDeviceQueue implements DeviceQueue {
     this.#batchSlots = 0;
   }
 
-  /** One used descriptor at the device's position standing for `n` slots; flags are stored last. */
+  /**
+   * One used descriptor at the device's position standing for `n` slots, flags after id and
+   * len; the first of a batch keeps its old flags until the batch is published.
+   */
   #writeUsed(id: number, len: number, n: number): void {
     const i = this.#usedIndex;
+    const flags = usedBits(this.#usedWrap) | (len > 0 ? VIRTQ_DESC_F_WRITE : 0);
     this.#views.writeUsedFields(i, len, id);
-    this.#views.storeFlags(i, usedBits(this.#usedWrap) | (len > 0 ? VIRTQ_DESC_F_WRITE : 0));
+    if (this.#firstUsed < 0) {
+      this.#firstUsed = i;
+      this.#firstFlags = flags;
+    } else {
+      this.#views.writeFlags(i, flags);
+    }
     this.#usedIndex += n;
     if (this.#usedIndex >= this.size) {
       this.#usedIndex -= this.size;

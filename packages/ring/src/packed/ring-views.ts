@@ -71,6 +71,14 @@ export class PackedRingViews {
     Atomics.store(this.ring, i * DESC_WORDS + FLAGS_WORD, le16(flags));
   }
 
+  /**
+   * Writes the flags of descriptor `i` with a plain store: only for a descriptor the other side
+   * cannot look at before a later {@link storeFlags} (which orders this write before it).
+   */
+  writeFlags(i: number, flags: number): void {
+    this.ring[i * DESC_WORDS + FLAGS_WORD] = le16(flags);
+  }
+
   /** Element Address of descriptor `i`; 2^53 or more comes back inexact (no guest memory is that high). */
   addr(i: number): number {
     const w = i * DESC_WORDS + ADDR_WORD;

@@ -23,9 +23,10 @@ const MAX_HIGH_WORD = 2 ** 21;
  *
  * Ring parts are resolved to typed-array views once, here; the available ring `idx`, the used
  * ring `idx`, both `flags` and the event indices are accessed with Atomics. The used `idx` is
- * kept in a shadow and never read back from guest memory. Everything the driver wrote is
- * validated; a malformed ring throws {@link VirtqueueError} and nothing else. Chains are
- * walked with a budget of `size` descriptors, so no input loops forever.
+ * kept in a shadow and never read back from guest memory. push() writes used elements;
+ * needsNotification() publishes the batch with one store of the used `idx`. Everything the
+ * driver wrote is validated; a malformed ring throws {@link VirtqueueError} and nothing else.
+ * Chains are walked with a budget of `size` descriptors, so no input loops forever.
  */
 export class SplitDeviceQueue implements DeviceQueue {
   readonly size: number;
@@ -59,7 +60,7 @@ export class SplitDeviceQueue implements DeviceQueue {
   /** The last available `idx` read from the ring; re-read only when everything up to it was popped. */
   #availIdx = 0;
   #usedIdx = 0;
-  /** Used `idx` at the last needsNotification(). */
+  /** Used `idx` as published (written to the used ring) at the last needsNotification(). */
   #signalledUsed = 0;
   #batch = 0;
   #inFlight = 0;
@@ -227,9 +228,12 @@ export class SplitDeviceQueue implements DeviceQueue {
   }
 
   /**
-   * Returns a chain to the driver: writes the used element (`id`, then `len` = `written`) and
-   * then publishes the used `idx` (spec 2.7.8). A chain popped before a {@link reset} is
-   * dropped silently: after a queue reset the device must not touch the ring.
+   * Returns a chain to the driver: writes the used element (`id`, then `len` = `written`) into
+   * the next used ring slot. The used `idx` is not written here: the batch is published by
+   * {@link needsNotification} (spec 2.7.8: the driver sees used elements only through `idx`,
+   * so a batch, such as one VIRTIO_NET_F_MRG_RXBUF packet, appears to it all at once). A chain
+   * popped before a {@link reset} is dropped silently: after a queue reset the device must not
+   * touch the ring.
    * @throws VirtqueueError 'bad-used-id' for a chain not in flight (or pushed out of order under
    *   VIRTIO_F_IN_ORDER); 'bad-used-len' when `written` is not an integer in [0, writableLength].
    */
@@ -251,16 +255,17 @@ export class SplitDeviceQueue implements DeviceQueue {
     this.#used32[1 + 2 * slot] = le32(id);
     this.#used32[2 + 2 * slot] = le32(written);
     this.#usedIdx = (this.#usedIdx + 1) & 0xffff;
-    Atomics.store(this.#used16, 1, le16(this.#usedIdx));
     this.#outstanding[id] = 0;
     this.#inFlight--;
     this.#batch++;
   }
 
   /**
-   * Whether the driver must get a used buffer notification for the pushes since the last call
-   * (spec 2.7.7): without VIRTIO_F_EVENT_IDX, when the available ring `flags` is 0; with it,
-   * when the used `idx` moved past `used_event` (vring_need_event). Resets the batch.
+   * Ends the batch of pushes since the last call: publishes them with one store of the used
+   * `idx` (after their elements: spec 2.7.8, [split.dev.7]), then decides whether the driver
+   * must get a used buffer notification (spec 2.7.7): without VIRTIO_F_EVENT_IDX, when the
+   * available ring `flags` is 0; with it, when the used `idx` moved past `used_event` across
+   * the whole batch (vring_need_event with old = `idx` before the batch).
    */
   needsNotification(): boolean {
     const old = this.#signalledUsed;
@@ -269,6 +274,7 @@ export class SplitDeviceQueue implements DeviceQueue {
     this.#signalledUsed = next;
     this.#batch = 0;
     if (batch === 0) return false;
+    Atomics.store(this.#used16, 1, le16(next));
     if (this.#eventIdx) {
       return batch >= 0x10000 || needEvent(le16(Atomics.load(this.#avail16, this.#usedEventIndex)), next, old);
     }
