@@ -28,7 +28,7 @@ export function filterInput(chunk: Uint8Array, state: { escaped: boolean }): { f
  * (Ctrl-C reaches the guest; Ctrl-A x quits) and is restored by the returned function,
  * which the caller runs on every exit path (it is also registered on process 'exit').
  */
-export function attachConsole(serial: Serial, quit: () => void): () => void {
+export function attachConsole(serial: Pick<Serial, 'receive'>, quit: () => void): () => void {
   const stdin = process.stdin;
   const tty = stdin.isTTY === true;
   const state = { escaped: false };

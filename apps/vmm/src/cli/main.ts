@@ -16,6 +16,13 @@ program
   .option('--memory <size>', 'guest RAM, e.g. 512M or 2G', '512M')
   .option('--cpus <n>', 'number of vCPUs', '1')
   .option('--stats', 'print device access counts (port I/O and MMIO exits) when the VMM exits')
+  .option('--disk <spec>', 'virtio-blk on a raw image: PATH[,readonly][,transport=pci|mmio][,features=-event_idx:...] (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+  .option('--net <spec>', 'virtio-net on a TAP device (created when missing): tap=NAME[,mac=52:54:00:..][,transport=pci|mmio][,features=...] (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+  .option('--console [spec]', 'virtio console as hvc0 on the terminal: [tty|ack][,transport=pci|mmio][,features=...] (ack: answer each line L with "ack L", for tests)')
+  .option('--rng [spec]', 'virtio entropy device: [transport=pci|mmio][,features=...]')
+  .option('--transport <kind>', 'transport of devices that do not name one: pci (modern, MSI-X) or mmio (version 2)', undefined)
+  .option('--ring <layout>', 'offer packed virtqueues (packed) or only split ones (split); default: offered')
+  .option('--features <list>', 'reserved features offered (+name) or withheld (-name) on every device: event_idx, indirect_desc, in_order, ring_packed')
   .option('--direct', "use this host's /dev/kvm even where it cannot run a stock kernel (no nested rig)")
   .action(async (opts) => {
     process.exitCode = await runCommand(opts);

@@ -6,6 +6,15 @@ import { MemoryTooSmallError } from '../boot/loader.js';
 import { Machine, MAX_CPUS } from '../machine/machine.js';
 import { attachConsole } from './console.js';
 import { CliError, readInput, readKernel } from './load-files.js';
+import { FlatGuestMemory } from '@virtio/ring';
+import type { FileBackend } from '@virtio/blk/node';
+import { PciBusError } from '../pci/bus.js';
+import type { TapBackend } from '@virtio/net/node';
+import { openDisks, openTaps, plugDevices, type VirtioDevices, type VirtioSpecs } from '../virtio/devices.js';
+import { combineEdits, NO_EDITS, parseConsole, parseDefaultTransport, parseDisk, parseFeatures, parseNet, parseRing, parseRng } from '../virtio/options.js';
+
+/** RAM the devices can reach (guest memory below the PCI hole). */
+const LOW_RAM_LIMIT = 3 * 2 ** 30;
 
 /** Options of `virtio-vmm run` as commander parses them. */
 export interface RunOptions {
@@ -16,6 +25,39 @@ export interface RunOptions {
   cpus: string;
   direct?: boolean;
   stats?: boolean;
+  disk?: string[];
+  net?: string[];
+  console?: string | true;
+  rng?: string | true;
+  ring?: string;
+  features?: string;
+  transport?: string;
+}
+
+/** The virtio device options, as given, for a re-run inside the rig. */
+function deviceArgv(opts: RunOptions): string[] {
+  const argv: string[] = [];
+  for (const d of opts.disk ?? []) argv.push('--disk', d);
+  for (const n of opts.net ?? []) argv.push('--net', n);
+  if (opts.console !== undefined) argv.push(opts.console === true ? '--console' : `--console=${opts.console}`);
+  if (opts.rng !== undefined) argv.push(opts.rng === true ? '--rng' : `--rng=${opts.rng}`);
+  if (opts.ring !== undefined) argv.push('--ring', opts.ring);
+  if (opts.features !== undefined) argv.push('--features', opts.features);
+  if (opts.transport !== undefined) argv.push('--transport', opts.transport);
+  return argv;
+}
+
+/** Parses the device options. @throws CliError for malformed ones. */
+function deviceSpecs(opts: RunOptions): VirtioSpecs {
+  const transport = parseDefaultTransport(opts.transport);
+  const ring = opts.ring === undefined ? NO_EDITS : parseRing(opts.ring);
+  return {
+    disks: (opts.disk ?? []).map((d) => parseDisk(d, transport)),
+    nets: (opts.net ?? []).map((n) => parseNet(n, transport)),
+    console: opts.console === undefined ? undefined : parseConsole(opts.console, transport),
+    rng: opts.rng === undefined ? undefined : parseRng(opts.rng, transport),
+    features: combineEdits(ring, parseFeatures(opts.features ?? '')),
+  };
 }
 
 /** The guest's check run when `run` boots the test guest with no kernel given. */
@@ -51,6 +93,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   }
   if (memory < MIN_MEMORY) throw new CliError(`memory too small: ${opts.memory} given, at least ${MIN_MEMORY / 2 ** 20}M is needed`);
   const cpus = parseCpus(opts.cpus);
+  const specs = deviceSpecs(opts);
   let kernelPath = opts.kernel;
   let initrdPath = opts.initrd;
   let cmdline = opts.cmdline;
@@ -74,24 +117,42 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     const argv = [process.execPath, BIN, 'run', '--direct', '--kernel', kernelPath, '--cmdline', cmdline, '--memory', opts.memory, '--cpus', String(cpus)];
     if (initrdPath !== undefined) argv.push('--initrd', initrdPath);
     if (opts.stats) argv.push('--stats');
+    argv.push(...deviceArgv(opts));
     const { runWhereKvmWorks } = await import('@virtio/test-guest');
     const r = await runWhereKvmWorks(argv, { interactive: true, timeoutMs: RIG_SESSION_MS });
     if (r.mode === 'skipped') throw new CliError(r.reason ?? 'no KVM that can run a stock kernel');
     if (r.infraFailure) log(`rig failure: ${r.infraFailure}`);
     return r.status ?? 1;
   }
-  return boot({ kernel, initrd, cmdline, memory, cpus, stats: opts.stats });
+  const hasDevices = specs.disks.length > 0 || specs.nets.length > 0 || specs.console !== undefined || specs.rng !== undefined;
+  if (hasDevices && memory > LOW_RAM_LIMIT) throw new CliError(`virtio devices need all guest RAM below 3 GiB: use --memory 3G or less`);
+  const disks = await openDisks(specs.disks);
+  const taps = openTaps(specs.nets);
+  try {
+    return await boot({ kernel, initrd, cmdline, memory, cpus, stats: opts.stats }, specs, { disks, taps });
+  } finally {
+    for (const t of taps) t.close();
+  }
 }
 
-async function boot(opts: { kernel: Uint8Array; initrd?: Uint8Array; cmdline: string; memory: number; cpus: number; stats?: boolean }): Promise<number> {
+async function boot(
+  opts: { kernel: Uint8Array; initrd?: Uint8Array; cmdline: string; memory: number; cpus: number; stats?: boolean },
+  specs: VirtioSpecs,
+  backends: { disks: FileBackend[]; taps: TapBackend[] },
+): Promise<number> {
   let machine: Machine;
+  let devices: VirtioDevices;
   try {
     machine = new Machine({ ...opts, consoleFd: 1 });
+    const m = machine;
+    devices = plugDevices({ platform: m.platform, memory: new FlatGuestMemory(m.lowRam()), irqLine: m.platform.irqLine }, specs, backends, 1);
   } catch (e) {
-    if (e instanceof KvmError || e instanceof BootImageError || e instanceof MemoryTooSmallError || e instanceof RangeError) throw new CliError(e.message);
+    if (e instanceof KvmError || e instanceof BootImageError || e instanceof MemoryTooSmallError || e instanceof RangeError || e instanceof PciBusError) throw new CliError(e.message);
     throw e;
   }
-  const restore = attachConsole(machine.platform.serial, () => machine.finish({ status: 0, reason: 'stopped from the console (Ctrl-A x)' }));
+  // The terminal's input goes to hvc0 when the virtio console is the terminal, else to COM1.
+  const input = specs.console?.mode === 'tty' && devices.console ? { receive: (b: Uint8Array) => void devices.console!.push(b) } : machine.platform.serial;
+  const restore = attachConsole(input, () => machine.finish({ status: 0, reason: 'stopped from the console (Ctrl-A x)' }));
   const signals = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
   for (const [sig, status] of Object.entries(signals)) process.once(sig, () => machine.finish({ status, reason: `stopped by ${sig}` }));
   try {

@@ -23,6 +23,15 @@ export interface ConsoleSpec {
   readonly features: FeatureEdits;
 }
 
+/** One `--net tap=NAME[,mac=52:54:00:..][,transport=...][,features=...]`. */
+export interface NetSpec {
+  readonly tap: string;
+  /** 6 bytes; undefined: @virtio/net's default. */
+  readonly mac?: Uint8Array;
+  readonly transport: TransportKind;
+  readonly features: FeatureEdits;
+}
+
 /** `--rng [transport=...]`. */
 export interface RngSpec {
   readonly transport: TransportKind;
@@ -139,4 +148,19 @@ export function parseRng(text: string | true, defaultTransport: TransportKind): 
 /** Parses --transport (the default for devices that do not name one). */
 export function parseDefaultTransport(text: string | undefined): TransportKind {
   return parseTransport(text ?? 'pci', '--transport');
+}
+
+/** Parses one --net value. @throws CliError for a malformed value. */
+export function parseNet(text: string, defaultTransport: TransportKind): NetSpec {
+  const { bare, kv } = words(text, '--net', ['tap', 'mac', 'transport', 'features']);
+  if (bare.some((w) => w !== '')) throw new CliError(`invalid --net value "${bare.join(',')}" (expected tap=NAME[,mac=..][,transport=..])`);
+  const tap = kv.get('tap');
+  if (!tap) throw new CliError('--net needs tap=NAME');
+  const macText = kv.get('mac');
+  let mac: Uint8Array | undefined;
+  if (macText !== undefined) {
+    if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(macText)) throw new CliError(`invalid MAC address "${macText}" (expected xx:xx:xx:xx:xx:xx)`);
+    mac = Uint8Array.from(macText.split(':').map((h) => parseInt(h, 16)));
+  }
+  return { tap, mac, transport: parseTransport(kv.get('transport') ?? defaultTransport, '--net'), features: parseFeatures(kv.get('features') ?? '') };
 }

@@ -1,0 +1,117 @@
+/**
+ * Builds the virtio devices the command line asks for (blk on raw image files, console,
+ * entropy) and plugs each on its transport. Device work runs on the thread that owns the
+ * device model (the main thread); see README "Virtio devices".
+ */
+import { writeSync } from 'node:fs';
+import { BlkDevice, DEFAULT_RING_FEATURES } from '@virtio/blk';
+import { FileBackend } from '@virtio/blk/node';
+import { CallbackPortBackend, CONSOLE_DEFAULT_RING_FEATURES, ConsoleDevice, type ConsolePort } from '@virtio/console';
+import { NetDevice } from '@virtio/net';
+import { TapBackend } from '@virtio/net/node';
+import { CryptoEntropySource, ENTROPY_DEFAULT_RING_FEATURES, EntropyDevice } from '@virtio/entropy';
+import { CliError } from '../cli/load-files.js';
+import { applyEdits, combineEdits, type ConsoleSpec, type DiskSpec, type FeatureEdits, type NetSpec, type RngSpec } from './options.js';
+import { plugVirtio, type PluggedDevice, type PlugTarget } from './plug.js';
+
+/** The virtio devices of one run. `features` (from --ring and --features) applies to every device. */
+export interface VirtioSpecs {
+  readonly disks: readonly DiskSpec[];
+  readonly nets: readonly NetSpec[];
+  readonly console?: ConsoleSpec;
+  readonly rng?: RngSpec;
+  readonly features: FeatureEdits;
+}
+
+/**
+ * Opens every --disk image (before the machine exists, so a bad image fails before KVM is touched).
+ * @throws CliError "cannot open disk image PATH: ENOENT" and the like.
+ */
+export async function openDisks(disks: readonly DiskSpec[]): Promise<FileBackend[]> {
+  const out: FileBackend[] = [];
+  for (const d of disks) {
+    try {
+      out.push(await FileBackend.open(d.path, { readOnly: d.readOnly, id: `vmm-disk-${out.length}` }));
+    } catch (e) {
+      throw new CliError((e as Error).message.replace(/^blk: /, ''));
+    }
+  }
+  return out;
+}
+
+/**
+ * Opens (creating when missing) every --net TAP device.
+ * @throws CliError "TAP tap0: TUNSETIFF tap0 failed: EPERM — ..." when the host does not allow it.
+ */
+export function openTaps(nets: readonly NetSpec[]): TapBackend[] {
+  const out: TapBackend[] = [];
+  for (const n of nets) {
+    try {
+      out.push(new TapBackend({ name: n.tap }));
+    } catch (e) {
+      for (const t of out) t.close();
+      throw new CliError(`TAP ${n.tap}: ${(e as Error).message}`);
+    }
+  }
+  return out;
+}
+
+/** The devices of a run, plugged. `console` is port 0 of the console device when there is one. */
+export interface VirtioDevices {
+  readonly plugged: readonly PluggedDevice[];
+  readonly console?: ConsolePort;
+}
+
+/** Answers each complete line L the guest writes with `ack L\n` (the test guest's `console` check). */
+function ackBackend(port: () => ConsolePort | undefined): CallbackPortBackend {
+  let line: number[] = [];
+  return new CallbackPortBackend((data) => {
+    for (const b of data) {
+      if (b === 0x0a || b === 0x0d) {
+        if (line.length > 0) port()?.push(new TextEncoder().encode(`ack ${String.fromCharCode(...line)}\n`));
+        line = [];
+      } else line.push(b);
+    }
+  });
+}
+
+/**
+ * Creates and plugs the devices: disks (in order), network cards, then the console, then the entropy device.
+ * `consoleFd` receives the console's output in tty mode.
+ */
+export function plugDevices(
+  target: PlugTarget,
+  specs: VirtioSpecs,
+  backends: { readonly disks: readonly FileBackend[]; readonly taps: readonly TapBackend[] },
+  consoleFd: number,
+): VirtioDevices {
+  const plugged: PluggedDevice[] = [];
+  specs.disks.forEach((d, i) => {
+    const ringFeatures = applyEdits(DEFAULT_RING_FEATURES, combineEdits(specs.features, d.features));
+    plugged.push(plugVirtio(target, new BlkDevice({ backend: backends.disks[i], readOnly: d.readOnly, ringFeatures }), d.transport));
+  });
+  specs.nets.forEach((n, i) => {
+    // @virtio/net offers every ring feature it supports; edits can only withhold.
+    const withhold = combineEdits(specs.features, n.features).clear;
+    plugged.push(plugVirtio(target, new NetDevice({ backend: backends.taps[i], mac: n.mac, withhold }), n.transport));
+  });
+  let console: ConsolePort | undefined;
+  if (specs.console) {
+    const c = specs.console;
+    const ringFeatures = applyEdits(CONSOLE_DEFAULT_RING_FEATURES, combineEdits(specs.features, c.features));
+    const backend =
+      c.mode === 'ack'
+        ? ackBackend(() => console)
+        : new CallbackPortBackend((data) => {
+            for (let off = 0; off < data.length; ) off += writeSync(consoleFd, data, off);
+          });
+    const device = new ConsoleDevice({ ports: [{ backend }], ringFeatures, emergencyWrite: false });
+    console = device.port(0);
+    plugged.push(plugVirtio(target, device, c.transport));
+  }
+  if (specs.rng) {
+    const ringFeatures = applyEdits(ENTROPY_DEFAULT_RING_FEATURES, combineEdits(specs.features, specs.rng.features));
+    plugged.push(plugVirtio(target, new EntropyDevice({ source: new CryptoEntropySource(), ringFeatures }), specs.rng.transport));
+  }
+  return { plugged, console };
+}
