@@ -64,6 +64,12 @@ export interface QueueConfig {
 /**
  * The device side of one virtqueue, over either layout.
  *
+ * Batches: pushed buffers become visible to the driver at needsNotification(), not at push().
+ * A device pushes a batch (one completion round, or every buffer of one VIRTIO_NET_F_MRG_RXBUF
+ * packet) and then calls needsNotification() once; the driver sees the whole batch or none of
+ * it (split: one store of the used `idx`; packed: the batch's first used descriptor's flags
+ * are stored last). A push never followed by needsNotification() is never seen by the driver.
+ *
  * Errors: every method that reads driver-written ring state throws {@link VirtqueueError}
  * (and only that) when the driver broke the ring; the caller (core) then sets
  * DEVICE_NEEDS_RESET. No method reads or writes outside guest memory.
@@ -76,12 +82,15 @@ export interface DeviceQueue {
   /**
    * Returns a chain to the driver: a used element with the chain's id and `written`, the
    * number of bytes the device wrote into its writable segments. Chains may be pushed in any
-   * order unless VIRTIO_F_IN_ORDER was negotiated. @throws VirtqueueError
+   * order unless VIRTIO_F_IN_ORDER was negotiated. The element is written to the ring at once
+   * but the driver sees it only at the next needsNotification(). @throws VirtqueueError
    */
   push(chain: DescriptorChain, written: number): void;
   /**
-   * After a batch of pushes: whether the driver asked to be notified (used buffer
-   * notification), per the flags or VIRTIO_F_EVENT_IDX rule. Resets the batch.
+   * Ends the batch of pushes since the last call: publishes them to the driver (all at once),
+   * then returns whether the driver asked to be notified (used buffer notification), per the
+   * flags or the VIRTIO_F_EVENT_IDX rule applied across the whole batch (vring_need_event with
+   * old = the used index before the batch). Call it once after every batch of pushes.
    */
   needsNotification(): boolean;
   /**
