@@ -345,7 +345,8 @@ export class ScsiDevice implements VirtioDevice {
     const lunBytes = r.readBytes(8);
     const id = r.readU64();
     const taskAttr = r.readU8();
-    r.skip(2); // prio, crn
+    const prio = r.readU8();
+    const crn = r.readU8();
     const cdb = r.readBytes(cdbSize);
     const piOutLength = pi ? r.readU32() : 0;
     const piInLength = pi ? r.readU32() : 0;
@@ -361,7 +362,7 @@ export class ScsiDevice implements VirtioDevice {
     w.skip(VIRTIO_SCSI_CMD_RESP_SIZE + senseSize);
     const piIn = w.writeView(piInLength);
     const dataIn = w.writeView(dataInLength);
-    const cmd: ScsiCommand = { cdb, id, taskAttr, dataOut, dataOutLength, dataIn, dataInLength, piOut, piIn };
+    const cmd: ScsiCommand = { cdb, id, taskAttr, prio, crn, dataOut, dataOutLength, dataIn, dataInLength, piOut, piIn };
 
     const addr = decodeLun(lunBytes);
     if (addr === null) return fail(VIRTIO_SCSI_S_BAD_TARGET);

@@ -313,7 +313,8 @@ export class ScsiDriver {
         this.#scheduleKick(rq);
         return true;
       };
-      if (rq.waiting.length > 0 || !attempt()) rq.waiting.push({ go: attempt, reject });
+      // A command over its LUN's budget waits without holding back commands to other LUNs.
+      if (!attempt()) rq.waiting.push({ go: attempt, reject });
     });
   }
 

@@ -10,7 +10,12 @@ export interface ScsiCommand {
   readonly cdb: Uint8Array;
   /** The command identifier (tag) the driver chose. */
   readonly id: bigint;
+  /** task_attr (VIRTIO_SCSI_S_SIMPLE ...); a unit may treat every attribute as SIMPLE. */
   readonly taskAttr: number;
+  /** Command priority (SAM), usually 0. */
+  readonly prio: number;
+  /** Command reference number (SAM), usually 0. */
+  readonly crn: number;
   /**
    * `dataout`: views of guest memory, in order (zero copy). The logical unit must not keep
    * them after its result settles.
