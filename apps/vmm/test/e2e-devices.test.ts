@@ -2,11 +2,25 @@
 // the VMM several times with the test guest's device checks, over virtio-pci and virtio-mmio,
 // packed and split rings, EVENT_IDX and INDIRECT_DESC offered and withheld; the host then
 // reads the disk images back.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BLK_MIN_BYTES, blkImageFacts, buildTestGuest, kvmRunMode, parseVmmtest, runWhereKvmWorks, type VmmtestReport } from '@virtio/test-guest';
+import {
+  BLK_MIN_BYTES,
+  blkImageFacts,
+  buildTestGuest,
+  kvmRunMode,
+  parseVmmtest,
+  PEER_PLACEHOLDERS,
+  type PeerConfig,
+  type PeerRecord,
+  peerScript,
+  probedDevices,
+  runWhereKvmWorks,
+  type VmmtestReport,
+} from '@virtio/test-guest';
+import { VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_RING_PACKED } from '@virtio/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../bin/virtio-vmm.mjs', import.meta.url));
@@ -17,45 +31,59 @@ const where = kvmRunMode();
 interface Variant {
   readonly name: string;
   readonly transport: 'pci' | 'mmio';
-  readonly args: string;
+  readonly args: readonly string[];
   /** The ring layout the guest must have negotiated (the probe's features). */
   readonly packed: boolean;
+  /** Whether EVENT_IDX and INDIRECT_DESC are offered (the guest then negotiates them). */
+  readonly eventIdx: boolean;
 }
 
 const VARIANTS: readonly Variant[] = [
-  { name: 'pci-packed', transport: 'pci', args: '--ring packed', packed: true },
-  { name: 'mmio-split-noevent', transport: 'mmio', args: '--ring split --features -event_idx,-indirect_desc', packed: false },
+  { name: 'pci-packed', transport: 'pci', args: ['--ring', 'packed'], packed: true, eventIdx: true },
+  { name: 'mmio-split-noevent', transport: 'mmio', args: ['--ring', 'split', '--features', '-event_idx,-indirect_desc'], packed: false, eventIdx: false },
 ];
 
-const CHECKS = ['probe', 'drivers', 'blk', 'console', 'rng'];
-const EXTRA = 'vmmtest.drivers=virtio_blk,virtio_console,virtio_rng vmmtest.blk_ro=1 vmmtest.console=hvc0';
+const CHECKS = ['probe', 'drivers', 'blk', 'net', 'console', 'rng'];
+const NET_BYTES = 4 << 20;
+const EXTRA =
+  `vmmtest.drivers=virtio_blk,virtio_net,virtio_console,virtio_rng vmmtest.blk_ro=1 vmmtest.console=hvc0 ` +
+  `vmmtest.net=10.0.2.15/24,10.0.2.2 vmmtest.net_up=${PEER_PLACEHOLDERS.up} vmmtest.net_down=${PEER_PLACEHOLDERS.down} vmmtest.net_bytes=${NET_BYTES}`;
+/** The TAP device the rig's L1 creates for each run; L1 is the guest's peer at 10.0.2.2. */
+const TAP = 'vmmtap0';
 
 describe.skipIf(where.mode === 'skipped')(`virtio devices under the stock Linux guest (${where.mode}: ${where.reason})`, () => {
   const dir = mkdtempSync(join(tmpdir(), 'vmm-e2e-devices-'));
-  const reports = new Map<string, { report: VmmtestReport; status: number; output: string }>();
+  const runs = new Map<string, { report: VmmtestReport; status: number; output: string; peer: PeerRecord | undefined }>();
   const disk = (v: Variant) => join(dir, `${v.name}.img`);
   const roDisk = (v: Variant) => join(dir, `${v.name}-ro.img`);
+  const peerOut = (v: Variant) => join(dir, `${v.name}-peer.json`);
 
   beforeAll(async () => {
     const guest = await buildTestGuest();
     const cmdline = `${guest.cmdline(CHECKS)} ${EXTRA}`;
-    const runs = VARIANTS.map((v) => {
+    writeFileSync(join(dir, 'peer.mjs'), peerScript());
+    const steps = VARIANTS.map((v, i) => {
       writeFileSync(disk(v), new Uint8Array(BLK_MIN_BYTES + 5 * 2 ** 20));
       writeFileSync(roDisk(v), new Uint8Array(2 ** 20).fill(0x5a));
+      const command = [process.execPath, BIN, 'run', '--direct', '--kernel', guest.kernel, '--initrd', guest.initrd, '--cmdline', cmdline, '--memory', '512M'];
+      command.push('--transport', v.transport, ...v.args, '--disk', disk(v), '--disk', `${roDisk(v)},readonly`);
+      command.push('--net', `tap=${TAP}`, `--console=socket=${PEER_PLACEHOLDERS.console}`, '--rng');
+      const config: PeerConfig = { command, bytes: NET_BYTES, out: peerOut(v), listen: '10.0.2.2' };
+      writeFileSync(join(dir, `peer-${i}.json`), JSON.stringify(config));
       return (
-        `'${process.execPath}' '${BIN}' run --direct --kernel '${guest.kernel}' --initrd '${guest.initrd}' --cmdline '${cmdline}' --memory 512M ` +
-        `--transport ${v.transport} ${v.args} --disk '${disk(v)}' --disk '${roDisk(v)},readonly' --console ack --rng`
+        `ip tuntap add dev ${TAP} mode tap && ip addr add 10.0.2.2/24 dev ${TAP} && ip link set ${TAP} up; ` +
+        `'${process.execPath}' '${join(dir, 'peer.mjs')}' '${join(dir, `peer-${i}.json`)}' 2>&1; echo "@@VMM-EXIT-${i} $?"; ip link del ${TAP}`
       );
     });
-    const script = runs.map((r, i) => `${r} 2>&1; echo "@@VMM-EXIT-${i} $?"`).join('; ');
-    const r = await runWhereKvmWorks(['/bin/sh', '-c', script], { cwd: APP, timeoutMs: 900_000, writableDirs: [dir] });
+    const r = await runWhereKvmWorks(['/bin/sh', '-c', steps.join('; ')], { cwd: APP, timeoutMs: 900_000, writableDirs: [dir] });
     expect(r.infraFailure, r.infraFailure).toBeUndefined();
     let from = 0;
     VARIANTS.forEach((v, i) => {
       const m = new RegExp(`@@VMM-EXIT-${i} (\\d+)\n`).exec(r.stdout.slice(from));
       expect(m, r.stdout.slice(-3000)).not.toBeNull();
       const output = r.stdout.slice(from, from + m!.index);
-      reports.set(v.name, { report: parseVmmtest(output), status: Number(m![1]), output });
+      const peer = existsSync(peerOut(v)) ? (JSON.parse(readFileSync(peerOut(v), 'utf8')) as PeerRecord) : undefined;
+      runs.set(v.name, { report: parseVmmtest(output), status: Number(m![1]), output, peer });
       from += m!.index + m![0].length;
     });
   }, 1_000_000);
@@ -63,7 +91,7 @@ describe.skipIf(where.mode === 'skipped')(`virtio devices under the stock Linux 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const result = (v: Variant, check: string) => {
-    const run = reports.get(v.name)!;
+    const run = runs.get(v.name)!;
     const res = run.report.results.find((c) => c.check === check);
     expect(res, run.output.slice(-3000)).toBeDefined();
     return res!;
@@ -72,7 +100,7 @@ describe.skipIf(where.mode === 'skipped')(`virtio devices under the stock Linux 
   for (const v of VARIANTS) {
     describe(v.name, () => {
       it('the guest powers off after every check passed; the drivers bound to a blk, console and rng device', () => {
-        const run = reports.get(v.name)!;
+        const run = runs.get(v.name)!;
         expect(run.report.done && run.report.ok, run.output.slice(-4000)).toBe(true);
         expect(run.status).toBe(0);
         expect(result(v, 'drivers').ok).toBe(true);
@@ -105,10 +133,19 @@ describe.skipIf(where.mode === 'skipped')(`virtio devices under the stock Linux 
         expect(readFileSync(roDisk(v)).every((b) => b === 0x5a)).toBe(true);
       });
 
-      it('console: the guest writes hvc0 and reads the host answer', () => {
+      it('console: the host reads the line the guest wrote to hvc0 and the guest reads the host answer', () => {
         const c = result(v, 'console');
         expect(c.ok, JSON.stringify(c)).toBe(true);
+        expect(runs.get(v.name)!.peer?.console.received).toContain(c.sent);
         expect(c.received).toBe(`ack ${c.sent}`);
+      });
+
+      it('net over TAP: ping, and multi-MB TCP streams both ways with the same SHA-256 at both ends', () => {
+        const n = result(v, 'net');
+        expect(n.ok, JSON.stringify(n)).toBe(true);
+        const peer = runs.get(v.name)!.peer;
+        expect(peer?.upload).toEqual({ bytes: NET_BYTES, sha256: n.sent_sha256 });
+        expect(peer?.download).toEqual({ bytes: NET_BYTES, sha256: n.received_sha256 });
       });
 
       it('[entropy.dev.1] rng_available lists our device and /dev/hwrng gives random (non-zero) bytes', () => {
@@ -117,9 +154,16 @@ describe.skipIf(where.mode === 'skipped')(`virtio devices under the stock Linux 
         expect(String(r.available)).toMatch(/virtio_rng/);
       });
 
-      it(`the guest negotiated ${v.packed ? 'packed' : 'split'} rings over virtio-${v.transport}`, () => {
-        const probe = result(v, 'probe');
-        expect(JSON.stringify(probe), JSON.stringify(probe)).toBeTruthy();
+      it(`every device is on virtio-${v.transport} and the drivers negotiated ${v.packed ? 'packed' : 'split'} rings, EVENT_IDX and INDIRECT_DESC ${v.eventIdx ? 'on' : 'off'}`, () => {
+        const devices = probedDevices(runs.get(v.name)!.report);
+        expect(devices.length, JSON.stringify(devices)).toBe(5);
+        for (const d of devices) {
+          // virtio-mmio's VendorID register reads "QEMU"; virtio-pci's is the PCI subsystem vendor.
+          expect(d.vendor === 0x554d4551, JSON.stringify(d)).toBe(v.transport === 'mmio');
+          expect(d.features.includes(VIRTIO_F_RING_PACKED), JSON.stringify(d)).toBe(v.packed);
+          expect(d.features.includes(VIRTIO_F_EVENT_IDX), JSON.stringify(d)).toBe(v.eventIdx);
+          expect(d.features.includes(VIRTIO_F_INDIRECT_DESC), JSON.stringify(d)).toBe(v.eventIdx);
+        }
       });
     });
   }

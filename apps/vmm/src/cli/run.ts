@@ -1,4 +1,6 @@
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_NET, ensureDefaultDisk, hvcShellCheck } from '../virtio/default-guest.js';
 import { KvmError } from '@virtio/kvm';
 import { MIN_MEMORY, parseMemorySize } from '../boot/layout.js';
 import { BootImageError } from '../boot/setup-header.js';
@@ -60,8 +62,21 @@ function deviceSpecs(opts: RunOptions): VirtioSpecs {
   };
 }
 
-/** The guest's check run when `run` boots the test guest with no kernel given. */
+/** The guest's check run when `run` boots the test guest with no kernel given (and device options given). */
 export const DEFAULT_GUEST_CHECKS = ['shell'];
+/** The default guest's check (no arguments at all): the shell on hvc0. */
+export const DEFAULT_GUEST_VIRTIO_CHECKS = [hvcShellCheck.name];
+
+function hasDeviceOptions(o: RunOptions): boolean {
+  return (o.disk?.length ?? 0) > 0 || (o.net?.length ?? 0) > 0 || o.console !== undefined || o.rng !== undefined;
+}
+
+/** The default guest's devices: the cached ext4 disk, a TAP card where permitted, hvc0, entropy. */
+function withDefaultDevices(o: RunOptions): RunOptions {
+  const disk = ensureDefaultDisk();
+  if (disk.note) log(disk.note);
+  return { ...o, disk: [disk.path], net: [DEFAULT_NET], console: true, rng: true };
+}
 /** Bound on a rig re-run of an interactive session (ms). */
 const RIG_SESSION_MS = 24 * 3600 * 1000;
 const BIN = fileURLToPath(new URL('../../bin/virtio-vmm.mjs', import.meta.url));
@@ -84,7 +99,9 @@ export function parseCpus(text: string): number {
  * Without --kernel it boots the test guest (built and cached by @virtio/test-guest) to an
  * interactive busybox shell. Returns the exit status.
  */
-export async function runCommand(opts: RunOptions): Promise<number> {
+export async function runCommand(given: RunOptions): Promise<number> {
+  const defaultGuest = given.kernel === undefined && !hasDeviceOptions(given);
+  const opts = defaultGuest ? withDefaultDevices(given) : given;
   let memory: number;
   try {
     memory = parseMemorySize(opts.memory);
@@ -98,12 +115,12 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   let initrdPath = opts.initrd;
   let cmdline = opts.cmdline;
   if (kernelPath === undefined) {
-    log('no --kernel: booting the test guest to a busybox shell (Ctrl-A x quits)');
+    log(`no --kernel: booting the test guest to a busybox shell on ${defaultGuest ? 'the virtio console' : 'COM1'} (Ctrl-A x quits)`);
     const { buildTestGuest } = await import('@virtio/test-guest');
-    const guest = await buildTestGuest({ log });
+    const guest = await buildTestGuest({ log, checks: [hvcShellCheck] });
     kernelPath = guest.kernel;
     initrdPath ??= guest.initrd;
-    cmdline ??= guest.cmdline(DEFAULT_GUEST_CHECKS);
+    cmdline ??= guest.cmdline(defaultGuest ? DEFAULT_GUEST_VIRTIO_CHECKS : DEFAULT_GUEST_CHECKS);
   }
   const kernel = readKernel(kernelPath);
   const initrd = initrdPath === undefined ? undefined : readInput('initrd', initrdPath);
@@ -119,7 +136,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     if (opts.stats) argv.push('--stats');
     argv.push(...deviceArgv(opts));
     const { runWhereKvmWorks } = await import('@virtio/test-guest');
-    const r = await runWhereKvmWorks(argv, { interactive: true, timeoutMs: RIG_SESSION_MS });
+    const writableDirs = specs.disks.filter((d) => !d.readOnly).map((d) => dirname(resolve(d.path)));
+    const r = await runWhereKvmWorks(argv, { interactive: true, timeoutMs: RIG_SESSION_MS, writableDirs });
     if (r.mode === 'skipped') throw new CliError(r.reason ?? 'no KVM that can run a stock kernel');
     if (r.infraFailure) log(`rig failure: ${r.infraFailure}`);
     return r.status ?? 1;
@@ -127,9 +145,9 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   const hasDevices = specs.disks.length > 0 || specs.nets.length > 0 || specs.console !== undefined || specs.rng !== undefined;
   if (hasDevices && memory > LOW_RAM_LIMIT) throw new CliError(`virtio devices need all guest RAM below 3 GiB: use --memory 3G or less`);
   const disks = await openDisks(specs.disks);
-  const taps = openTaps(specs.nets);
+  const { nets, taps } = openTaps(specs.nets, log);
   try {
-    return await boot({ kernel, initrd, cmdline, memory, cpus, stats: opts.stats }, specs, { disks, taps });
+    return await boot({ kernel, initrd, cmdline, memory, cpus, stats: opts.stats }, { ...specs, nets }, { disks, taps });
   } finally {
     for (const t of taps) t.close();
   }

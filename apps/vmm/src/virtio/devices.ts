@@ -4,6 +4,7 @@
  * device model (the main thread); see README "Virtio devices".
  */
 import { writeSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { BlkDevice, DEFAULT_RING_FEATURES } from '@virtio/blk';
 import { FileBackend } from '@virtio/blk/node';
 import { CallbackPortBackend, CONSOLE_DEFAULT_RING_FEATURES, ConsoleDevice, type ConsolePort } from '@virtio/console';
@@ -40,17 +41,24 @@ export async function openDisks(disks: readonly DiskSpec[]): Promise<FileBackend
 }
 
 /**
- * Opens (creating when missing) every --net TAP device.
- * @throws CliError "TAP tap0: TUNSETIFF tap0 failed: EPERM — ..." when the host does not allow it.
+ * Opens (creating when missing) every --net TAP device. An `optional` one that cannot be
+ * opened is left out with a note through `log`.
+ * @throws CliError "TAP tap0: TUNSETIFF tap0 failed: EPERM — ..." when the host does not allow a required one.
  */
-export function openTaps(nets: readonly NetSpec[]): TapBackend[] {
-  const out: TapBackend[] = [];
+export function openTaps(nets: readonly NetSpec[], log: (line: string) => void): { nets: NetSpec[]; taps: TapBackend[] } {
+  const out = { nets: [] as NetSpec[], taps: [] as TapBackend[] };
   for (const n of nets) {
     try {
-      out.push(new TapBackend({ name: n.tap }));
+      out.taps.push(new TapBackend({ name: n.tap }));
+      out.nets.push(n);
     } catch (e) {
-      for (const t of out) t.close();
-      throw new CliError(`TAP ${n.tap}: ${(e as Error).message}`);
+      const line = `TAP ${n.tap}: ${(e as Error).message}`;
+      if (n.optional) {
+        log(`${line}; running without a network card`);
+        continue;
+      }
+      for (const t of out.taps) t.close();
+      throw new CliError(line);
     }
   }
   return out;
@@ -72,6 +80,25 @@ function ackBackend(port: () => ConsolePort | undefined): CallbackPortBackend {
         line = [];
       } else line.push(b);
     }
+  });
+}
+
+/**
+ * Connects the console to the Unix socket `path`: guest output is written to it, what it
+ * sends goes to the guest. A socket that fails or closes leaves the port writing nowhere.
+ */
+function socketBackend(path: string, port: () => ConsolePort | undefined): CallbackPortBackend {
+  const socket = createConnection(path);
+  let open = true;
+  socket.on('data', (d: Buffer) => void port()?.push(d));
+  socket.on('error', (e) => {
+    open = false;
+    process.stderr.write(`virtio-vmm: console socket ${path}: ${e.message}\n`);
+  });
+  socket.on('close', () => (open = false));
+  socket.unref();
+  return new CallbackPortBackend((data) => {
+    if (open) socket.write(Uint8Array.prototype.slice.call(data));
   });
 }
 
@@ -102,9 +129,11 @@ export function plugDevices(
     const backend =
       c.mode === 'ack'
         ? ackBackend(() => console)
-        : new CallbackPortBackend((data) => {
-            for (let off = 0; off < data.length; ) off += writeSync(consoleFd, data, off);
-          });
+        : c.mode === 'socket'
+          ? socketBackend(c.socket!, () => console)
+          : new CallbackPortBackend((data) => {
+              for (let off = 0; off < data.length; ) off += writeSync(consoleFd, data, off);
+            });
     const device = new ConsoleDevice({ ports: [{ backend }], ringFeatures, emergencyWrite: false });
     console = device.port(0);
     plugged.push(plugVirtio(target, device, c.transport));

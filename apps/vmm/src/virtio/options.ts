@@ -16,16 +16,23 @@ export interface DiskSpec {
   readonly features: FeatureEdits;
 }
 
-/** `--console [tty|ack][,transport=...]`: hvc0 on the terminal, or (tests) answering each line L with `ack L`. */
+/**
+ * `--console [tty|ack|socket=PATH][,transport=...]`: hvc0 on the terminal; connected to the
+ * Unix socket PATH; or (tests) answering each line L the guest writes with `ack L`.
+ */
 export interface ConsoleSpec {
-  readonly mode: 'tty' | 'ack';
+  readonly mode: 'tty' | 'ack' | 'socket';
+  /** The Unix socket of mode `socket`. */
+  readonly socket?: string;
   readonly transport: TransportKind;
   readonly features: FeatureEdits;
 }
 
-/** One `--net tap=NAME[,mac=52:54:00:..][,transport=...][,features=...]`. */
+/** One `--net tap=NAME[,mac=52:54:00:..][,transport=...][,features=...][,optional]`. */
 export interface NetSpec {
   readonly tap: string;
+  /** `optional`: where the TAP cannot be opened (not permitted), run without this card. */
+  readonly optional: boolean;
   /** 6 bytes; undefined: @virtio/net's default. */
   readonly mac?: Uint8Array;
   readonly transport: TransportKind;
@@ -128,11 +135,16 @@ export function parseDisk(text: string, defaultTransport: TransportKind): DiskSp
 
 /** Parses the --console value (`true` when given bare). @throws CliError for a malformed value. */
 export function parseConsole(text: string | true, defaultTransport: TransportKind): ConsoleSpec {
-  const { bare, kv } = words(text === true ? '' : text, '--console', ['transport', 'features']);
+  const { bare, kv } = words(text === true ? '' : text, '--console', ['transport', 'features', 'socket']);
   const mode = bare.filter((w) => w !== '');
-  if (mode.length > 1 || (mode[0] !== undefined && mode[0] !== 'tty' && mode[0] !== 'ack')) throw new CliError(`invalid --console mode "${mode.join(',')}" (expected tty or ack)`);
+  const socket = kv.get('socket');
+  if (mode.length > 1 || (mode[0] !== undefined && mode[0] !== 'tty' && mode[0] !== 'ack') || (socket !== undefined && mode.length > 0)) {
+    throw new CliError(`invalid --console "${text}" (expected tty, ack or socket=PATH)`);
+  }
+  if (socket === '') throw new CliError('--console socket= needs a path');
   return {
-    mode: (mode[0] as 'tty' | 'ack' | undefined) ?? 'tty',
+    mode: socket !== undefined ? 'socket' : ((mode[0] as 'tty' | 'ack' | undefined) ?? 'tty'),
+    socket,
     transport: parseTransport(kv.get('transport') ?? defaultTransport, '--console'),
     features: parseFeatures(kv.get('features') ?? ''),
   };
@@ -153,7 +165,8 @@ export function parseDefaultTransport(text: string | undefined): TransportKind {
 /** Parses one --net value. @throws CliError for a malformed value. */
 export function parseNet(text: string, defaultTransport: TransportKind): NetSpec {
   const { bare, kv } = words(text, '--net', ['tap', 'mac', 'transport', 'features']);
-  if (bare.some((w) => w !== '')) throw new CliError(`invalid --net value "${bare.join(',')}" (expected tap=NAME[,mac=..][,transport=..])`);
+  const flags = bare.filter((w) => w !== '');
+  if (flags.some((f) => f !== 'optional')) throw new CliError(`invalid --net value "${flags.join(',')}" (expected tap=NAME[,mac=..][,transport=..][,optional])`);
   const tap = kv.get('tap');
   if (!tap) throw new CliError('--net needs tap=NAME');
   const macText = kv.get('mac');
@@ -162,5 +175,5 @@ export function parseNet(text: string, defaultTransport: TransportKind): NetSpec
     if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(macText)) throw new CliError(`invalid MAC address "${macText}" (expected xx:xx:xx:xx:xx:xx)`);
     mac = Uint8Array.from(macText.split(':').map((h) => parseInt(h, 16)));
   }
-  return { tap, mac, transport: parseTransport(kv.get('transport') ?? defaultTransport, '--net'), features: parseFeatures(kv.get('features') ?? '') };
+  return { tap, optional: flags.length > 0, mac, transport: parseTransport(kv.get('transport') ?? defaultTransport, '--net'), features: parseFeatures(kv.get('features') ?? '') };
 }
