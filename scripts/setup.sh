@@ -19,4 +19,5 @@ if [ ${#need[@]} -gt 0 ]; then
     echo "setup: please install: ${need[*]} (apt-get install ${need[*]})" >&2
   fi
 fi
+node scripts/lock-optional-platforms.mjs
 npm ci --no-fund --no-audit
