@@ -85,6 +85,9 @@ export const BALLOON_ALL_FEATURES: readonly number[] = [
 
 export const BALLOON_DEFAULT_RING_FEATURES = featureMask(VIRTIO_F_INDIRECT_DESC, VIRTIO_F_EVENT_IDX, VIRTIO_F_RING_PACKED, VIRTIO_F_RING_RESET);
 
+/** Most statistics entries read from one statsq buffer (the spec defines 10 tags; repeats are allowed). */
+export const STATS_MAX_ENTRIES = 256;
+
 /** The queue each optional queue index depends on. */
 const QUEUE_FEATURE: Record<number, number> = {
   [VIRTIO_BALLOON_STATSQ]: VIRTIO_BALLOON_F_STATS_VQ,
@@ -374,7 +377,8 @@ export class BalloonDevice implements VirtioDevice {
 
   #stats(ctx: ActivateContext, q: DeviceQueue, chain: DescriptorChain): void {
     if (chain.writableLength > 0) throw new BalloonRequestError(`statsq chain ${chain.id} has device-writable buffers`);
-    const n = Math.floor(chain.readableLength / VIRTIO_BALLOON_STAT_SIZE);
+    // A hostile driver's 4 GiB buffer must not keep the device reading: at most STATS_MAX_ENTRIES.
+    const n = Math.min(Math.floor(chain.readableLength / VIRTIO_BALLOON_STAT_SIZE), STATS_MAX_ENTRIES);
     const r = new ChainReader(ctx.memory, chain.readable);
     const stats = new Map<number, bigint>();
     // [balloon.dev.5] entries in any order; [balloon.dev.4] unknown tags ignored.

@@ -89,7 +89,7 @@ const DEFAULT_FEATURES = [
 ];
 
 export class BalloonDriver {
-  readonly device: DriverDevice;
+  #device: DriverDevice | undefined;
   readonly #memory: GuestMemory;
   readonly #allocator: GuestAllocator;
   readonly #pool: GuestPagePool;
@@ -115,7 +115,11 @@ export class BalloonDriver {
     this.#statsFn = opts.stats;
     this.#poison = poison;
     this.#hintBatch = hintBatch;
-    this.device = undefined as unknown as DriverDevice;
+  }
+
+  /** The initialized device: negotiated features, queues, configuration access. */
+  get device(): DriverDevice {
+    return this.#device!;
   }
 
   /**
@@ -158,7 +162,7 @@ export class BalloonDriver {
         if (hasFeature(features, VIRTIO_BALLOON_F_STATS_VQ)) driver.#addStats(qs[VIRTIO_BALLOON_STATSQ]!);
       },
     });
-    (driver as { device: DriverDevice }).device = device;
+    driver.#device = device;
     return driver;
   }
 

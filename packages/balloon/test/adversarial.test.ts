@@ -9,6 +9,7 @@ import {
   VIRTIO_BALLOON_FREE_PAGE_VQ,
   VIRTIO_BALLOON_REPORTING_VQ,
   VIRTIO_BALLOON_STATSQ,
+  STATS_MAX_ENTRIES,
 } from '../src/index.js';
 import { MEM_SIZE, POOL_START, rawDriver } from './harness.js';
 
@@ -84,5 +85,19 @@ describe('balloon device against a hostile driver', () => {
         expect(() => r.send(q, out, inSegs)).not.toThrow();
       }
     }
+  });
+});
+
+describe('balloon statsq bounds', () => {
+  it('reads at most STATS_MAX_ENTRIES entries of a huge statistics buffer', () => {
+    const r = rawDriver({}, ALL, QUEUES);
+    // One 1 MiB buffer of MEMFREE entries; only the first STATS_MAX_ENTRIES are looked at.
+    for (let i = 0; i < STATS_MAX_ENTRIES + 1; i++) {
+      r.memory.writeU16(POOL_START + i * 10, 4);
+      r.memory.writeU64(POOL_START + i * 10 + 2, BigInt(i));
+    }
+    r.send(VIRTIO_BALLOON_STATSQ, [{ addr: POOL_START, len: 0x100000 }]);
+    expect(r.needsReset()).toBe(false);
+    expect(r.dev.lastStats?.get(4)).toBe(BigInt(STATS_MAX_ENTRIES - 1));
   });
 });
