@@ -1,6 +1,6 @@
 // Hostile drivers: malformed chains get DEVICE_NEEDS_RESET, bad page numbers are ignored, and
 // nothing touches memory outside the guest's.
-import { featureMask, VIRTIO_F_VERSION_1 } from '@virtio/core';
+import { featureMask, VIRTIO_F_RING_RESET, VIRTIO_F_VERSION_1 } from '@virtio/core';
 import { describe, expect, it } from 'vitest';
 import {
   VIRTIO_BALLOON_F_FREE_PAGE_HINT,
@@ -99,5 +99,16 @@ describe('balloon statsq bounds', () => {
     r.send(VIRTIO_BALLOON_STATSQ, [{ addr: POOL_START, len: 0x100000 }]);
     expect(r.needsReset()).toBe(false);
     expect(r.dev.lastStats?.get(4)).toBe(BigInt(STATS_MAX_ENTRIES - 1));
+  });
+});
+
+describe('balloon statsq reset', () => {
+  it('a queue reset forgets the held statistics buffer', () => {
+    const r = rawDriver({}, ALL | featureMask(VIRTIO_F_RING_RESET), QUEUES);
+    r.memory.writeU16(BUF, 4);
+    r.send(VIRTIO_BALLOON_STATSQ, [{ addr: BUF, len: 10 }]);
+    expect(r.transport.resetQueue(VIRTIO_BALLOON_STATSQ)).toBe(true);
+    expect(r.dev.requestStats()).toBe(false);
+    expect(r.needsReset()).toBe(false);
   });
 });

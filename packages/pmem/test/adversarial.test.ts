@@ -1,8 +1,9 @@
 // Hostile drivers: requests with no room for the response get DEVICE_NEEDS_RESET, short or odd
 // requests get -1, responses straddling buffers work, nothing throws out of the device.
+import { featureMask, VIRTIO_F_RING_RESET } from '@virtio/core';
 import { describe, expect, it } from 'vitest';
-import { VIRTIO_PMEM_REQ_TYPE_FLUSH } from '../src/index.js';
-import { MEM_SIZE, rawDriver } from './harness.js';
+import { CallbackPmemBackend, VIRTIO_PMEM_REQ_TYPE_FLUSH } from '../src/index.js';
+import { deferredFlush, MEM_SIZE, PMEM_START, rawDriver, settle } from './harness.js';
 
 const REQ = 0x80000;
 const RESP = 0x80100;
@@ -66,5 +67,22 @@ describe('pmem device against a hostile driver', () => {
       // Nothing was written near the end of memory.
       expect(r.memory.readU32(MEM_SIZE - 4)).toBe(0);
     }
+  });
+});
+
+describe('pmem queue reset with a flush in flight', () => {
+  it('completes once the flush settled and never answers the dropped request', async () => {
+    const deferred = deferredFlush();
+    const r = rawDriver({ start: PMEM_START }, (b) => new CallbackPmemBackend(b.length, deferred.flush), featureMask(VIRTIO_F_RING_RESET));
+    r.memory.writeU32(REQ, VIRTIO_PMEM_REQ_TYPE_FLUSH);
+    r.memory.writeU32(RESP, 0x12345678);
+    expect(r.send([{ addr: REQ, len: 4 }], [{ addr: RESP, len: 4 }])).toEqual([]);
+    r.transport.resetQueue(0);
+    expect(r.transport.state.queue(0)?.resetting).toBe(true); // queue_reset reads 1 until the flush settled
+    deferred.calls[0].resolve();
+    await settle();
+    expect(r.transport.queueEnabled(0)).toBe(false);
+    expect(r.memory.readU32(RESP)).toBe(0x12345678);
+    expect(r.needsReset()).toBe(false);
   });
 });

@@ -45,10 +45,10 @@ export function rig(devOpts: Partial<PmemDeviceOptions> = { start: PMEM_START },
 }
 
 /** A hand-written driver placing whatever chains a test writes on req_vq. */
-export function rawDriver(devOpts: Partial<PmemDeviceOptions> = { start: PMEM_START }, makeBackend?: (bytes: Uint8Array) => PmemBackend) {
+export function rawDriver(devOpts: Partial<PmemDeviceOptions> = { start: PMEM_START }, makeBackend?: (bytes: Uint8Array) => PmemBackend, extraFeatures = 0n) {
   const d = device(devOpts, makeBackend);
   const allocator = new FreeListAllocator(0x1000, PMEM_START - 0x1000);
-  const dd = initializeDevice(d.transport, { memory: d.memory, allocator, wantedFeatures: featureMask(VIRTIO_F_VERSION_1), queues: [{ index: 0 }] });
+  const dd = initializeDevice(d.transport, { memory: d.memory, allocator, wantedFeatures: featureMask(VIRTIO_F_VERSION_1) | extraFeatures, queues: [{ index: 0 }] });
   /** Places one chain and notifies; returns the used lengths reaped right away. */
   const send = (out: Segment[], inSegs: Segment[]): number[] => {
     const q = dd.queues[0]!;
