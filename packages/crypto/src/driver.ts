@@ -82,6 +82,8 @@ export class CryptoDriver {
   config: CryptoDriverConfig;
   readonly #data: SlotRing[] = [];
   readonly #control: SlotRing;
+  /** Session ids the device assigned and that were not destroyed ([crypto.drv.5]). */
+  readonly #sessions = new Set<bigint>();
   #failed: Error | undefined;
 
   /** @throws DeviceInitError when the device is not usable */
@@ -164,13 +166,19 @@ export class CryptoDriver {
       return {
         out: [{ addr: a, len: CTRL_REQ + key.length }],
         in: [{ addr: input, len: 16 }],
-        done: () => ({ status: m.readU32(input + 8), sessionId: m.readU64(input) }),
+        done: () => {
+          const status = m.readU32(input + 8);
+          const sessionId = m.readU64(input);
+          if (status === 0) this.#sessions.add(sessionId);
+          return { status, sessionId };
+        },
       };
     });
   }
 
   /** Destroys a session the device created ([crypto.drv.5]); resolves with the status byte. */
   destroySession(sessionId: bigint): Promise<number> {
+    if (!this.#sessions.delete(sessionId)) return Promise.reject(new RangeError(`crypto: session ${sessionId} was not created by the device`));
     const m = this.memory;
     return this.#submit(this.#control, (a) => {
       m.write(a, new Uint8Array(CTRL_REQ));
@@ -185,11 +193,13 @@ export class CryptoDriver {
   /**
    * Encrypts or decrypts the device-readable `src` into the device-writable `dst` (same total
    * length) with a session of that direction. Resolves with the status byte.
-   * @throws (rejects) RangeError for mismatched lengths, an IV over 64 bytes or a request over max_size
+   * @throws (rejects) RangeError for a session the device did not create, mismatched lengths,
+   * an IV over 64 bytes or a request over max_size
    */
   cipher(sessionId: bigint, direction: 'encrypt' | 'decrypt', iv: Uint8Array, src: readonly Segment[], dst: readonly Segment[], queue = 0): Promise<number> {
     const srcLen = src.reduce((n, s) => n + s.len, 0);
     const dstLen = dst.reduce((n, s) => n + s.len, 0);
+    if (!this.#sessions.has(sessionId)) return Promise.reject(new RangeError(`crypto: session ${sessionId} was not created by the device`));
     if (srcLen !== dstLen) return Promise.reject(new RangeError('crypto: src and dst lengths differ'));
     if (iv.length > MAX_IV) return Promise.reject(new RangeError(`crypto: IV of ${iv.length} bytes`));
     if (iv.length + srcLen + dstLen > this.config.maxSize) return Promise.reject(new RangeError(`crypto: request over max_size ${this.config.maxSize}`));
@@ -274,6 +284,7 @@ export class CryptoDriver {
   /** Resets the device; outstanding requests reject. Resolves when the device reads status 0. */
   reset(opts?: ResetWaitOptions): Promise<void> {
     this.#fail(new CryptoDriverError('reset', 'the driver reset the device'));
+    this.#sessions.clear();
     return this.device.resetAsync(opts);
   }
 
