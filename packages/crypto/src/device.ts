@@ -12,6 +12,7 @@ import {
   VIRTIO_F_INDIRECT_DESC,
   VIRTIO_F_RING_PACKED,
   VIRTIO_F_VERSION_1,
+  VIRTIO_ID_CRYPTO,
   type ActivateContext,
   type VirtioDevice,
 } from '@virtio/core';
@@ -40,9 +41,6 @@ import {
   VIRTIO_CRYPTO_SYM_OP_CIPHER,
   VIRTIO_CRYPTO_SYM_SESS_OP_SPEC_HDR_SIZE,
 } from './protocol.js';
-
-/** Device ID of the crypto device. */
-export const VIRTIO_ID_CRYPTO = 20;
 
 export const CRYPTO_DEFAULT_RING_FEATURES = featureMask(VIRTIO_F_INDIRECT_DESC, VIRTIO_F_EVENT_IDX, VIRTIO_F_RING_PACKED);
 

@@ -3,5 +3,5 @@ export * from './protocol.js';
 export { CryptoConfigOffset, CryptoConfigSpace, VIRTIO_CRYPTO_CONFIG_SIZE, type CryptoConfigFields } from './config.js';
 export type { CipherBackend, CipherSession } from './backend.js';
 export { WebCryptoCipherBackend, type SubtleCipher } from './backends/webcrypto.js';
-export { CryptoDevice, VIRTIO_ID_CRYPTO, CRYPTO_DEFAULT_RING_FEATURES, type CryptoDeviceOptions } from './device.js';
+export { CryptoDevice, CRYPTO_DEFAULT_RING_FEATURES, type CryptoDeviceOptions } from './device.js';
 export { CryptoDriver, CryptoDriverError, CRYPTO_DRIVER_FEATURES, type CryptoDriverOptions, type CryptoDriverConfig } from './driver.js';
