@@ -1,5 +1,8 @@
 // End-to-end: real KVM, directly on a host with hardware virtualization or inside the nested
 // rig here. One file so the runs are sequential; each is bounded by a generous timeout.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { probedDevices } from '../src/guest/vmmtest.js';
@@ -15,12 +18,18 @@ describe.skipIf(where.mode === 'skipped')(`real KVM (${where.mode}: ${where.reas
   it('runs node -e and a koffi script that creates a VM, and carries a failing status, stdout and stderr back', async () => {
     // /proc must be the guest's own proc (it shows svm/vmx there), so nested callers run direct.
     const node = `node -e "console.log(process.version, /\\b(svm|vmx)\\b/.test(require('fs').readFileSync('/proc/cpuinfo', 'utf8')))"`;
-    const script = `${node} && node test/fixtures/kvm-create-vm.mjs && echo to-stderr >&2 && exit 7`;
+    // A checkout may live under the host's /tmp (CI clones anywhere): what the host wrote
+    // there is visible in the run, and /tmp stays writable.
+    const hostTmp = mkdtempSync(join(tmpdir(), 'rig-e2e-'));
+    writeFileSync(join(hostTmp, 'from-host'), 'host-file\n');
+    const tmpCheck = `cat ${hostTmp}/from-host && echo in-run > ${hostTmp}/scratch && cat ${hostTmp}/scratch`;
+    const script = `${node} && ${tmpCheck} && node test/fixtures/kvm-create-vm.mjs && echo to-stderr >&2 && exit 7`;
     const r = await runWhereKvmWorks(['sh', '-c', script], { cwd: pkg, timeoutMs: 5 * MINUTES });
     expect(r.infraFailure).toBeUndefined();
     expect(r.mode).toBe(where.mode);
-    const [version, kvm] = r.stdout.trim().split('\n');
+    const [version, fromHost, scratch, kvm] = r.stdout.trim().split('\n');
     expect(version).toBe(`${process.version} true`);
+    expect([fromHost, scratch]).toEqual(['host-file', 'in-run']);
     expect(JSON.parse(kvm)).toMatchObject({ api: 12 });
     expect(JSON.parse(kvm).vm).toBeGreaterThanOrEqual(0);
     expect(r).toMatchObject({ status: 7, stderr: 'to-stderr\n', timedOut: false });

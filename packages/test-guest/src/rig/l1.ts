@@ -22,6 +22,7 @@ export const L1_MODULES: readonly string[] = [
   'bridge',
   'veth',
   'virtio_net',
+  'overlay',
 ];
 
 /** Console markers the L1 /init prints; the host reads them to tell the run's phases apart. */
@@ -29,8 +30,8 @@ export const RIG_MARK = 'VIRTIO-RIG';
 
 /**
  * The L1 /init: mounts the host root read-only over 9p (tag hostroot) at /host and the
- * control directory (tag ctl) at /ctl, mounts proc, sysfs, devtmpfs, devpts and tmpfs
- * (/tmp, /run, /dev/shm) inside /host, sources /ctl/setup.sh (writable shares, mode, deadline),
+ * control directory (tag ctl) at /ctl, mounts proc, sysfs, devtmpfs, devpts, tmpfs (/run,
+ * /dev/shm) and a RAM overlay over the host's /tmp inside /host, sources /ctl/setup.sh (writable shares, mode, deadline),
  * then runs /ctl/job.sh in `chroot /host`, writes its exit status to /ctl/status and powers
  * off — or powers off at the deadline, should the host side be gone.
  */
@@ -50,7 +51,10 @@ mount -t devtmpfs devtmpfs /host/dev || rig_fail "cannot mount devtmpfs in the h
 mkdir -p /host/dev/pts /host/dev/shm
 mount -t devpts devpts /host/dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /host/dev/shm
-mount -t tmpfs -o mode=1777 tmpfs /host/tmp || rig_fail "cannot mount a tmpfs on /tmp"
+# /tmp: the host's files stay visible (a checkout under /tmp must work) and writes go to RAM.
+mkdir -p /rig-tmp && mount -t tmpfs -o mode=755 tmpfs /rig-tmp && mkdir -p /rig-tmp/upper /rig-tmp/work
+chmod 1777 /rig-tmp/upper
+mount -t overlay -o lowerdir=/host/tmp,upperdir=/rig-tmp/upper,workdir=/rig-tmp/work overlay /host/tmp || rig_fail "cannot mount an overlay on /tmp"
 mount -t tmpfs -o mode=755 tmpfs /host/run
 RIG_INTERACTIVE=0
 RIG_DEADLINE=""

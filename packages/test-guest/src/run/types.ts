@@ -13,7 +13,7 @@ export interface RunOptions {
   readonly interactive?: boolean;
   /**
    * Host directories the command may write (rig: shared read-write over 9p at the same path,
-   * since the host root is read-only there and /tmp is a fresh tmpfs). No effect in direct runs.
+   * since the host root is read-only there and writes to /tmp stay in L1's memory). No effect in direct runs.
    */
   readonly writableDirs?: readonly string[];
   /** Rig only: called with each chunk of L1's serial console as it arrives (non-interactive runs). */

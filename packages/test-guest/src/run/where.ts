@@ -39,7 +39,7 @@ export function kvmRunMode(): KvmRunMode {
 /**
  * Runs `argv` where KVM can run a stock kernel: directly on a host with hardware
  * virtualization, inside the nested KVM rig otherwise (same root, read-only; same working
- * directory; /tmp a fresh tmpfs; `writableDirs` shared read-write), or not at all
+ * directory; /tmp the host's under a RAM overlay; `writableDirs` shared read-write), or not at all
  * (`mode: 'skipped'` with a one-line reason). The command's failure is a non-zero `status`;
  * the rig's own failures and timeouts are reported in `infraFailure`.
  * @throws Error (rejects) only for invalid arguments: an empty argv or a bad variable name.
