@@ -39,10 +39,11 @@ function boot(name: string, argv: string[]): Promise<Record<string, unknown>> {
       out += d.toString('latin1');
       if (firstMs === undefined && out.includes('VMMTEST')) firstMs = performance.now() - t0;
     });
-    child.stderr.on('data', () => undefined);
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString('latin1')).slice(-300)));
     child.on('exit', (status) => {
       clearInterval(poll);
-      resolve({ vmm: name, firstOutputMs: outputMs, firstVmmtestMs: firstMs, exitMs: performance.now() - t0, status, ok: out.includes('"done":true,"ok":true'), peakRssKiB: peak });
+      resolve({ vmm: name, firstOutputMs: outputMs, firstVmmtestMs: firstMs, exitMs: performance.now() - t0, status, ok: out.includes('"done":true,"ok":true'), peakRssKiB: peak, stderrTail: err.trim().split('\n').pop() ?? '' });
     });
   });
 }

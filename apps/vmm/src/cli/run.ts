@@ -8,11 +8,10 @@ import { MemoryTooSmallError } from '../boot/loader.js';
 import { Machine, MAX_CPUS } from '../machine/machine.js';
 import { attachConsole } from './console.js';
 import { CliError, readInput, readKernel } from './load-files.js';
-import { FlatGuestMemory } from '@virtio/ring';
-import type { FileBackend } from '@virtio/blk/node';
+import { accessSync, constants, statSync } from 'node:fs';
 import { PciBusError } from '../pci/bus.js';
-import type { TapBackend } from '@virtio/net/node';
-import { openDisks, openTaps, plugDevices, type VirtioDevices, type VirtioSpecs } from '../virtio/devices.js';
+import { type DeviceThreads, startDeviceThreads } from '../virtio/device-host.js';
+import type { VirtioSpecs } from '../virtio/devices.js';
 import { combineEdits, NO_EDITS, parseConsole, parseDefaultTransport, parseDisk, parseFeatures, parseNet, parseRing, parseRng } from '../virtio/options.js';
 
 /** RAM the devices can reach (guest memory below the PCI hole). */
@@ -67,6 +66,10 @@ export const DEFAULT_GUEST_CHECKS = ['shell'];
 /** The default guest's check (no arguments at all): the shell on hvc0. */
 export const DEFAULT_GUEST_VIRTIO_CHECKS = [hvcShellCheck.name];
 
+function hasDevices(s: VirtioSpecs): boolean {
+  return s.disks.length > 0 || s.nets.length > 0 || s.console !== undefined || s.rng !== undefined;
+}
+
 function hasDeviceOptions(o: RunOptions): boolean {
   return (o.disk?.length ?? 0) > 0 || (o.net?.length ?? 0) > 0 || o.console !== undefined || o.rng !== undefined;
 }
@@ -111,6 +114,7 @@ export async function runCommand(given: RunOptions): Promise<number> {
   if (memory < MIN_MEMORY) throw new CliError(`memory too small: ${opts.memory} given, at least ${MIN_MEMORY / 2 ** 20}M is needed`);
   const cpus = parseCpus(opts.cpus);
   const specs = deviceSpecs(opts);
+  checkDisks(specs);
   let kernelPath = opts.kernel;
   let initrdPath = opts.initrd;
   let cmdline = opts.cmdline;
@@ -142,34 +146,41 @@ export async function runCommand(given: RunOptions): Promise<number> {
     if (r.infraFailure) log(`rig failure: ${r.infraFailure}`);
     return r.status ?? 1;
   }
-  const hasDevices = specs.disks.length > 0 || specs.nets.length > 0 || specs.console !== undefined || specs.rng !== undefined;
-  if (hasDevices && memory > LOW_RAM_LIMIT) throw new CliError(`virtio devices need all guest RAM below 3 GiB: use --memory 3G or less`);
-  const disks = await openDisks(specs.disks);
-  const { nets, taps } = openTaps(specs.nets, log);
-  try {
-    return await boot({ kernel, initrd, cmdline, memory, cpus, stats: opts.stats }, { ...specs, nets }, { disks, taps });
-  } finally {
-    for (const t of taps) t.close();
+  if (hasDevices(specs) && memory > LOW_RAM_LIMIT) throw new CliError(`virtio devices need all guest RAM below 3 GiB: use --memory 3G or less`);
+  return boot({ kernel, initrd, cmdline, memory, cpus, stats: opts.stats }, specs);
+}
+
+/** Checks every --disk image before anything boots: one line for a missing or inaccessible file. */
+function checkDisks(specs: VirtioSpecs): void {
+  for (const d of specs.disks) {
+    try {
+      accessSync(d.path, d.readOnly ? constants.R_OK : constants.R_OK | constants.W_OK);
+      if (!statSync(d.path).isFile()) throw Object.assign(new Error(), { code: 'not a regular file' });
+    } catch (e) {
+      throw new CliError(`cannot open disk image ${d.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
   }
 }
 
 async function boot(
   opts: { kernel: Uint8Array; initrd?: Uint8Array; cmdline: string; memory: number; cpus: number; stats?: boolean },
   specs: VirtioSpecs,
-  backends: { disks: FileBackend[]; taps: TapBackend[] },
 ): Promise<number> {
   let machine: Machine;
-  let devices: VirtioDevices;
+  let devices: DeviceThreads | undefined;
   try {
     machine = new Machine({ ...opts, consoleFd: 1 });
-    const m = machine;
-    devices = plugDevices({ platform: m.platform, memory: new FlatGuestMemory(m.lowRam()), irqLine: m.platform.irqLine }, specs, backends, 1);
+    if (hasDevices(specs)) {
+      const d = await startDeviceThreads(machine, specs, 1, log);
+      devices = d;
+      machine.beforeRamClose(() => d.stop());
+    }
   } catch (e) {
     if (e instanceof KvmError || e instanceof BootImageError || e instanceof MemoryTooSmallError || e instanceof RangeError || e instanceof PciBusError) throw new CliError(e.message);
     throw e;
   }
   // The terminal's input goes to hvc0 when the virtio console is the terminal, else to COM1.
-  const input = specs.console?.mode === 'tty' && devices.console ? { receive: (b: Uint8Array) => void devices.console!.push(b) } : machine.platform.serial;
+  const input = specs.console?.mode === 'tty' && devices ? { receive: (b: Uint8Array) => devices.consoleInput(b) } : machine.platform.serial;
   const restore = attachConsole(input, () => machine.finish({ status: 0, reason: 'stopped from the console (Ctrl-A x)' }));
   const signals = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
   for (const [sig, status] of Object.entries(signals)) process.once(sig, () => machine.finish({ status, reason: `stopped by ${sig}` }));

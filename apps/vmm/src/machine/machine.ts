@@ -69,6 +69,7 @@ export class Machine {
   readonly #doorbell = Channel.doorbell();
   #result?: MachineResult;
   #panicLine?: string;
+  readonly #beforeRamClose: (() => Promise<void>)[] = [];
 
   /**
    * Opens /dev/kvm and creates the VM: its RAM slots, the in-kernel irqchip and PIT, and the
@@ -101,6 +102,24 @@ export class Machine {
     this.#vm.createIrqchip();
     this.#vm.createPit2();
     this.#lowRamSize = regions[0].size;
+  }
+
+  /**
+   * Runs `hook` when the run ends, after the vCPUs stopped and before guest RAM is unmapped:
+   * threads with their own view of guest RAM (device threads) must end there.
+   */
+  beforeRamClose(hook: () => Promise<void>): void {
+    this.#beforeRamClose.push(hook);
+  }
+
+  /** The KVM VM (for ioeventfd/irqfd bindings; its fd can be wrapped on another thread). */
+  get vm(): Vm {
+    return this.#vm;
+  }
+
+  /** Guest RAM below the PCI hole: the host address of guest-physical 0 and its size in bytes. */
+  get lowRamHost(): { readonly address: bigint; readonly size: number } {
+    return { address: this.#ram.hostAddress, size: this.#lowRamSize };
   }
 
   /** Guest-visible RAM below the PCI hole (guest-physical 0 ..), as bytes. */
@@ -173,6 +192,7 @@ export class Machine {
     }
     await this.#serve();
     await Promise.all(this.#threads.map((t) => t.exited));
+    for (const hook of this.#beforeRamClose) await hook();
     this.#ram.close();
     return this.#result ?? { status: 1, reason: 'all vCPUs stopped' };
   }

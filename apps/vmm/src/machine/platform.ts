@@ -42,11 +42,8 @@ export class Platform {
   readonly debugPort = new DebugPort();
   readonly pci: PciBus;
   readonly mmioSlots = new MmioSlots(VIRTIO_MMIO_REGION, VIRTIO_MMIO_GSIS);
-  /** Drives IOAPIC pin `gsi` (virtio-mmio devices' interrupts). */
-  readonly irqLine: (gsi: number, level: boolean) => void;
 
   constructor(hooks: PlatformHooks) {
-    this.irqLine = (gsi, level) => hooks.irqLine(gsi, level);
     this.serial = new Serial({ output: (b) => hooks.serialOutput(b), irq: (level) => hooks.irqLine(COM1.irq, level) });
     this.pci = new PciBus({ mmioWindow: PCI_MMIO_WINDOW, intxGsi: pciIntxGsi, interrupts: hooks });
     this.pio.register(COM1.port, 8, this.serial, 'COM1');

@@ -1,7 +1,7 @@
 /**
- * Builds the virtio devices the command line asks for (blk on raw image files, console,
- * entropy) and plugs each on its transport. Device work runs on the thread that owns the
- * device model (the main thread); see README "Virtio devices".
+ * Builds the virtio devices the command line asks for (blk on raw image files, net on TAP,
+ * console, entropy). They live on the device thread (device-worker.ts); see README
+ * "Virtio devices and threads".
  */
 import { writeSync } from 'node:fs';
 import { createConnection } from 'node:net';
@@ -12,8 +12,8 @@ import { NetDevice } from '@virtio/net';
 import { TapBackend } from '@virtio/net/node';
 import { CryptoEntropySource, ENTROPY_DEFAULT_RING_FEATURES, EntropyDevice } from '@virtio/entropy';
 import { CliError } from '../cli/load-files.js';
-import { applyEdits, combineEdits, type ConsoleSpec, type DiskSpec, type FeatureEdits, type NetSpec, type RngSpec } from './options.js';
-import { plugVirtio, type PluggedDevice, type PlugTarget } from './plug.js';
+import { applyEdits, combineEdits, type ConsoleSpec, type DiskSpec, type FeatureEdits, type NetSpec, type RngSpec, type TransportKind } from './options.js';
+import type { VirtioDevice } from '@virtio/core';
 
 /** The virtio devices of one run. `features` (from --ring and --features) applies to every device. */
 export interface VirtioSpecs {
@@ -64,12 +64,6 @@ export function openTaps(nets: readonly NetSpec[], log: (line: string) => void):
   return out;
 }
 
-/** The devices of a run, plugged. `console` is port 0 of the console device when there is one. */
-export interface VirtioDevices {
-  readonly plugged: readonly PluggedDevice[];
-  readonly console?: ConsolePort;
-}
-
 /** Answers each complete line L the guest writes with `ack L\n` (the test guest's `console` check). */
 function ackBackend(port: () => ConsolePort | undefined): CallbackPortBackend {
   let line: number[] = [];
@@ -102,25 +96,30 @@ function socketBackend(path: string, port: () => ConsolePort | undefined): Callb
   });
 }
 
+/** A device made from the options, and the transport it goes on. */
+export interface DeviceToPlug {
+  readonly device: VirtioDevice;
+  readonly transport: TransportKind;
+}
+
 /**
- * Creates and plugs the devices: disks (in order), network cards, then the console, then the entropy device.
- * `consoleFd` receives the console's output in tty mode.
+ * Creates the devices: disks (in order), network cards, then the console, then the entropy
+ * device. `consoleFd` receives the console's output in tty mode.
  */
-export function plugDevices(
-  target: PlugTarget,
+export function createDevices(
   specs: VirtioSpecs,
   backends: { readonly disks: readonly FileBackend[]; readonly taps: readonly TapBackend[] },
   consoleFd: number,
-): VirtioDevices {
-  const plugged: PluggedDevice[] = [];
+): { devices: DeviceToPlug[]; console?: ConsolePort } {
+  const devices: DeviceToPlug[] = [];
   specs.disks.forEach((d, i) => {
     const ringFeatures = applyEdits(DEFAULT_RING_FEATURES, combineEdits(specs.features, d.features));
-    plugged.push(plugVirtio(target, new BlkDevice({ backend: backends.disks[i], readOnly: d.readOnly, ringFeatures }), d.transport));
+    devices.push({ device: new BlkDevice({ backend: backends.disks[i], readOnly: d.readOnly, ringFeatures }), transport: d.transport });
   });
   specs.nets.forEach((n, i) => {
     // @virtio/net offers every ring feature it supports; edits can only withhold.
     const withhold = combineEdits(specs.features, n.features).clear;
-    plugged.push(plugVirtio(target, new NetDevice({ backend: backends.taps[i], mac: n.mac, withhold }), n.transport));
+    devices.push({ device: new NetDevice({ backend: backends.taps[i], mac: n.mac, withhold }), transport: n.transport });
   });
   let console: ConsolePort | undefined;
   if (specs.console) {
@@ -136,11 +135,11 @@ export function plugDevices(
             });
     const device = new ConsoleDevice({ ports: [{ backend }], ringFeatures, emergencyWrite: false });
     console = device.port(0);
-    plugged.push(plugVirtio(target, device, c.transport));
+    devices.push({ device, transport: c.transport });
   }
   if (specs.rng) {
     const ringFeatures = applyEdits(ENTROPY_DEFAULT_RING_FEATURES, combineEdits(specs.features, specs.rng.features));
-    plugged.push(plugVirtio(target, new EntropyDevice({ source: new CryptoEntropySource(), ringFeatures }), specs.rng.transport));
+    devices.push({ device: new EntropyDevice({ source: new CryptoEntropySource(), ringFeatures }), transport: specs.rng.transport });
   }
-  return { plugged, console };
+  return { devices, console };
 }
