@@ -180,9 +180,10 @@ static int kick(void) {
   return need_event(LOAD_SHARED(&used->avail_event), avail_idx, old);
 }
 
+/* This process's CPU time, as the JavaScript side measures: the machine is shared. */
 static double now(void) {
   struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
   return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
