@@ -2,7 +2,7 @@
 // rings in one flat guest memory, interrupts delivered asynchronously (as a guest sees them).
 import { featureMask, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_RING_PACKED, type ActivateContext, type VirtioDevice } from '@virtio/core';
 import { LoopbackTransport } from '@virtio/core/testing';
-import { createDeviceQueue, FlatGuestMemory, FreeListAllocator, type DescriptorChain, type DeviceQueue } from '@virtio/ring';
+import { ChainReader, createDeviceQueue, FlatGuestMemory, FreeListAllocator, type DescriptorChain, type DeviceQueue } from '@virtio/ring';
 import { decodeHeader, VsockDevice, VsockDriver, type VsockDeviceOptions, type VsockDriverOptions, type VsockHeader } from '../src/index.js';
 
 export const MEM_SIZE = 0x400000;
@@ -43,36 +43,47 @@ export function rig(devOpts: Partial<VsockDeviceOptions> = {}, ringFeatures: big
   /** Chains the device popped, per queue. */
   const popped: DescriptorChain[][] = [[], [], []];
   let next = 0;
+  /** Per queue: while true the device sees no available chain (a stalled device queue). */
+  const blocked = [false, false, false];
+  /** Headers of every packet the guest put on the tx queue that the device took, decoded when popped. */
+  const tx: VsockHeader[] = [];
   const act: { ctx?: ActivateContext } = {};
   const transport = new LoopbackTransport(capturing(device, act), {
     memory,
     transport: 'mmio',
-    createQueue: (mem, config) => recording(createDeviceQueue(mem, config), popped[next++ % 3]),
+    createQueue: (mem, config) => {
+      const index = next++ % 3;
+      return recording(createDeviceQueue(mem, config), popped[index], () => blocked[index], (c) => {
+        if (index !== 1 || c.readableLength < 44) return;
+        const b = new Uint8Array(44);
+        new ChainReader(memory, c.readable).read(b);
+        tx.push(decodeHeader(new DataView(b.buffer)));
+      });
+    },
   });
   const allocator = new FreeListAllocator(0x1000, MEM_SIZE - 0x1000);
   const driver = VsockDriver.initialize(transport, { memory, allocator, ringFeatures, ...drvOpts });
   const irq = { on: true };
   transport.onInterrupt = () => queueMicrotask(() => irq.on && driver.handleInterrupt());
-  /** Headers of every packet the guest put on the tx queue that the device took. */
-  const txHeaders = (): VsockHeader[] =>
-    popped[1].map((c) => {
-      const b = new Uint8Array(44);
-      memory.read(c.readable[0].addr, b);
-      return decodeHeader(new DataView(b.buffer));
-    });
-  return { memory, device, transport, driver, popped, allocator, act, irq, txHeaders };
+  const txHeaders = (): VsockHeader[] => tx;
+  return { memory, device, transport, driver, popped, allocator, act, irq, txHeaders, blocked };
 }
 
-function recording(q: DeviceQueue, popped: DescriptorChain[]): DeviceQueue {
+function recording(q: DeviceQueue, popped: DescriptorChain[], isBlocked: () => boolean, onPop: (c: DescriptorChain) => void): DeviceQueue {
   return new Proxy(q, {
     get(target, prop) {
       if (prop === 'pop') {
         return () => {
+          if (isBlocked()) return null;
           const c = target.pop();
-          if (c) popped.push({ ...c, readable: [...c.readable], writable: [...c.writable] });
+          if (c) {
+            popped.push({ ...c, readable: [...c.readable], writable: [...c.writable] });
+            onPop(c);
+          }
           return c;
         };
       }
+      if (prop === 'enableNotifications') return () => !isBlocked() && target.enableNotifications();
       const v = Reflect.get(target, prop, target);
       return typeof v === 'function' ? v.bind(target) : v;
     },
