@@ -24,8 +24,10 @@ interface Boot {
   exitMs: number;
   ok: boolean;
   peakRssKiB: number;
+  stderrTail?: string;
 }
 const boots: Boot[] = r.stdout.split('\n').filter((l) => l.startsWith('BENCH ')).map((l) => JSON.parse(l.slice(6)));
+for (const b of boots.filter((x) => !x.ok)) console.log(`failed boot (${b.vmm}): ${b.stderrTail ?? ''}`);
 const stats = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return { min: s[0], median: s[Math.floor(s.length / 2)] };
