@@ -158,6 +158,11 @@ export class VsockDevice implements VirtioDevice {
     return this.#endpoint.listen(port, onConnection, type);
   }
 
+  /** Host API: accepts guest connections to every host port without a listener of its own. */
+  listenAll(onConnection: (c: VsockConnection) => void, type: VsockType = VIRTIO_VSOCK_TYPE_STREAM): { close(): void } {
+    return this.#endpoint.listenAll(onConnection, type);
+  }
+
   /** Host API: connects to a guest port. Rejects when the driver is not live, on RST or timeout. */
   connect(guestPort: number, type: VsockType = VIRTIO_VSOCK_TYPE_STREAM): Promise<VsockConnection> {
     if (!this.#ctx || this.#broken) return Promise.reject(new Error('vsock: the driver is not live'));

@@ -56,10 +56,13 @@ export class VsockConnection {
   /** Our receive buffer for this socket (buf_alloc we publish), in bytes. */
   readonly bufAlloc: number;
 
-  /** Data (stream chunk or whole seqpacket message) from the peer. */
-  ondata: ((data: Uint8Array, info: VsockDataInfo) => void) | undefined;
+  #ondata: ((data: Uint8Array, info: VsockDataInfo) => void) | undefined;
+  /** Data that arrived while no `ondata` handler was set; it still occupies our buffer (fwd_cnt not advanced). */
+  readonly #held: { data: Uint8Array; eor: boolean }[] = [];
   /** The peer will send no more data (SHUTDOWN with F_SEND). */
   onend: (() => void) | undefined;
+  /** Everything written was sent (the write queue emptied after waiting for credit). */
+  ondrain: (() => void) | undefined;
   /** The connection is gone. */
   onclose: ((reason: VsockCloseReason) => void) | undefined;
 
@@ -96,6 +99,23 @@ export class VsockConnection {
     this.peerPort = peerPort;
     this.bufAlloc = bufAlloc;
     this.#state = state;
+  }
+
+  /**
+   * Data (a stream chunk or a whole seqpacket message) from the peer. Data arriving while no
+   * handler is set is held (within our buffer, so the peer's credit stops it) and handed over
+   * when one is set.
+   */
+  get ondata(): ((data: Uint8Array, info: VsockDataInfo) => void) | undefined {
+    return this.#ondata;
+  }
+  set ondata(fn: ((data: Uint8Array, info: VsockDataInfo) => void) | undefined) {
+    this.#ondata = fn;
+    while (fn && this.#held.length > 0 && this.#ondata === fn) {
+      const h = this.#held.shift()!;
+      fn(h.data, { eor: h.eor });
+      this.#consumed(h.data.length);
+    }
   }
 
   get state(): VsockConnectionState {
@@ -243,12 +263,20 @@ export class VsockConnection {
         msg.set(p, n);
         n += p.length;
       }
-      this.ondata?.(msg, { eor: (hdr.flags & VIRTIO_VSOCK_SEQ_EOR) !== 0 });
-      this.#consumed(msg.length);
+      this.#deliver(msg, (hdr.flags & VIRTIO_VSOCK_SEQ_EOR) !== 0);
       return;
     }
-    this.ondata?.(payload.slice(), { eor: false });
-    this.#consumed(payload.length);
+    this.#deliver(payload.slice(), false);
+  }
+
+  #deliver(data: Uint8Array, eor: boolean): void {
+    const fn = this.#ondata;
+    if (!fn || this.#held.length > 0) {
+      this.#held.push({ data, eor });
+      return;
+    }
+    fn(data, { eor });
+    this.#consumed(data.length);
   }
 
   /** The application took `n` bytes: fwd_cnt grows; tell the peer once half our buffer was freed unreported. */
@@ -262,6 +290,7 @@ export class VsockConnection {
   /** Sends queued data while the peer has room; asks for credit once when it has none. */
   #flush(): void {
     if (this.#state !== 'connected' && this.#state !== 'closing') return;
+    if (this.#pending.length === 0) return;
     while (this.#pending.length > 0) {
       const p = this.#pending[0];
       const left = p.data.length - p.off;
@@ -280,6 +309,7 @@ export class VsockConnection {
       this.#pendingBytes -= n;
       if (last) this.#pending.shift();
     }
+    this.ondrain?.();
   }
 
   #send(op: number, flags: number, payload: Uint8Array): void {
@@ -330,6 +360,7 @@ export class VsockConnection {
     this.#pending.length = 0;
     this.#pendingBytes = 0;
     this.#message.length = 0;
+    this.#held.length = 0;
     this.#host.closed(this);
     if (wasConnecting) this.#settleConnect(new Error(`vsock: connect to ${this.peerCid}:${this.peerPort} failed (${reason})`));
     else this.onclose?.(reason);

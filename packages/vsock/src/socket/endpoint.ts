@@ -51,6 +51,8 @@ export class VsockEndpoint {
   readonly #opts: VsockEndpointOptions;
   readonly #conns = new Map<string, VsockConnection>();
   readonly #listeners = new Map<number, (c: VsockConnection) => void>();
+  /** Catch-all listeners by type (ports with no listener of their own). */
+  readonly #any = new Map<number, (c: VsockConnection) => void>();
   readonly #host: ConnectionHost;
   readonly #bufAlloc: number;
   readonly #timeoutMs: number;
@@ -105,6 +107,19 @@ export class VsockEndpoint {
   }
 
   /**
+   * Accepts connections of `type` to every port that has no listener of its own (e.g. a
+   * backend that forwards each port elsewhere). Replaces an earlier catch-all of that type.
+   */
+  listenAll(onConnection: (c: VsockConnection) => void, type: VsockType = VIRTIO_VSOCK_TYPE_STREAM): { close(): void } {
+    this.#any.set(type, onConnection);
+    return {
+      close: () => {
+        if (this.#any.get(type) === onConnection) this.#any.delete(type);
+      },
+    };
+  }
+
+  /**
    * Connects to (peerCid, peerPort): REQUEST, then RESPONSE or RST.
    * @returns a promise of the connected socket; it rejects on RST, timeout or reset
    * @throws Error (rejects) when the type is not negotiated
@@ -133,7 +148,7 @@ export class VsockEndpoint {
       return;
     }
     if (hdr.op !== VIRTIO_VSOCK_OP_REQUEST) return this.#reset(hdr);
-    const onConnection = this.#listeners.get(listenKey(hdr.dstPort, hdr.type));
+    const onConnection = this.#listeners.get(listenKey(hdr.dstPort, hdr.type)) ?? this.#any.get(hdr.type);
     if (!onConnection || this.#conns.size >= this.#maxConnections) return this.#reset(hdr);
     const conn = new VsockConnection(this.#host, hdr.type as VsockType, hdr.dstPort, hdr.srcCid, hdr.srcPort, this.#bufAlloc, 'connected');
     this.#conns.set(key(hdr.dstPort, hdr.srcCid, hdr.srcPort), conn);
