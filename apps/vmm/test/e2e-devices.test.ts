@@ -36,11 +36,13 @@ interface Variant {
   readonly packed: boolean;
   /** Whether EVENT_IDX and INDIRECT_DESC are offered (the guest then negotiates them). */
   readonly eventIdx: boolean;
+  /** Driver unbind/bind cycles of every device (the `reload` check), 0 for none. */
+  readonly reload: number;
 }
 
 const VARIANTS: readonly Variant[] = [
-  { name: 'pci-packed', transport: 'pci', args: ['--ring', 'packed'], packed: true, eventIdx: true },
-  { name: 'mmio-split-noevent', transport: 'mmio', args: ['--ring', 'split', '--features', '-event_idx,-indirect_desc'], packed: false, eventIdx: false },
+  { name: 'pci-packed', transport: 'pci', args: ['--ring', 'packed'], packed: true, eventIdx: true, reload: 20 },
+  { name: 'mmio-split-noevent', transport: 'mmio', args: ['--ring', 'split', '--features', '-event_idx,-indirect_desc'], packed: false, eventIdx: false, reload: 0 },
 ];
 
 const CHECKS = ['probe', 'drivers', 'blk', 'net', 'console', 'rng'];
@@ -60,9 +62,9 @@ describe.skipIf(where.mode === 'skipped')(`virtio devices under the stock Linux 
 
   beforeAll(async () => {
     const guest = await buildTestGuest();
-    const cmdline = `${guest.cmdline(CHECKS)} ${EXTRA}`;
     writeFileSync(join(dir, 'peer.mjs'), peerScript());
     const steps = VARIANTS.map((v, i) => {
+      const cmdline = v.reload > 0 ? `${guest.cmdline([...CHECKS, 'reload'])} ${EXTRA} vmmtest.reload=${v.reload}` : `${guest.cmdline(CHECKS)} ${EXTRA}`;
       writeFileSync(disk(v), new Uint8Array(BLK_MIN_BYTES + 5 * 2 ** 20));
       writeFileSync(roDisk(v), new Uint8Array(2 ** 20).fill(0x5a));
       const command = [process.execPath, BIN, 'run', '--direct', '--kernel', guest.kernel, '--initrd', guest.initrd, '--cmdline', cmdline, '--memory', '512M'];
@@ -152,6 +154,14 @@ describe.skipIf(where.mode === 'skipped')(`virtio devices under the stock Linux 
         const r = result(v, 'rng');
         expect(r.ok, JSON.stringify(r)).toBe(true);
         expect(String(r.available)).toMatch(/virtio_rng/);
+      });
+
+      it.skipIf(v.reload === 0)(`driver reload: every device unbinds and binds back ${v.reload} times (the guest waits for each to reappear)`, () => {
+        const r = result(v, 'reload');
+        expect(r.ok, JSON.stringify(r)).toBe(true);
+        const devices = r.devices as { name: string; ok: number }[];
+        expect(devices.length, JSON.stringify(r)).toBe(5);
+        for (const d of devices) expect(d.ok, JSON.stringify(d)).toBe(v.reload);
       });
 
       it(`every device is on virtio-${v.transport} and the drivers negotiated ${v.packed ? 'packed' : 'split'} rings, EVENT_IDX and INDIRECT_DESC ${v.eventIdx ? 'on' : 'off'}`, () => {
