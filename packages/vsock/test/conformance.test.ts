@@ -270,6 +270,18 @@ describe('vsock endpoint (the shared protocol engine of both sides)', () => {
     expect(c.queuedBytes).toBe(0);
   });
 
+  it('a sender without credit asks once and waits for real credit (no CREDIT_REQUEST/UPDATE ping-pong)', async () => {
+    const { a, b, log, pump } = pair(1000);
+    a.listen(1, () => {}); // a never reads: its buffer stays full
+    const p = b.connect(2, 1);
+    pump();
+    const c = await p;
+    c.write(pattern(5000));
+    pump();
+    expect(c.queuedBytes).toBe(4000);
+    expect(log.filter((l) => l.from === 'b' && l.hdr.op === 7).length).toBe(1);
+  });
+
   it('a peer that overruns the published buffer is reset', async () => {
     const { a, b, log, pump } = pair(1000);
     const reasons: string[] = [];

@@ -217,7 +217,9 @@ export class VsockConnection {
         this.#receiveData(hdr, payload);
         return;
       case VIRTIO_VSOCK_OP_CREDIT_UPDATE:
-        this.#creditRequested = false;
+        // Ask again only after the peer actually freed space: an update without credit must not
+        // start a CREDIT_REQUEST / CREDIT_UPDATE ping-pong.
+        if (this.peerFree > 0) this.#creditRequested = false;
         this.#flush();
         return;
       case VIRTIO_VSOCK_OP_CREDIT_REQUEST:
