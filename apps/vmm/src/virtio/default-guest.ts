@@ -43,6 +43,8 @@ export function ensureDefaultDisk(dir = defaultDiskDir()): { path: string; note?
 /**
  * An interactive busybox shell on the virtio console: /init waits for hvc0 (virtio_console is a
  * module, loaded by /init after the kernel chose /dev/console) and gives it a controlling tty.
+ * `setsid -c` makes hvc0 (stdin) the controlling tty; cttyhack would not: hvc0 answers no
+ * TIOCGSERIAL, so cttyhack falls back to the kernel console (ttyS0) and the shell read COM1.
  */
 export const hvcShellCheck: CheckDefinition = {
   name: 'hvcshell',
@@ -50,6 +52,6 @@ export const hvcShellCheck: CheckDefinition = {
   shell: String.raw`i=0; while [ ! -e /dev/hvc0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 [ -e /dev/hvc0 ] || { vmmtest_result false '"error":"no /dev/hvc0"'; return; }
 echo "virtio-vmm default guest: shell on hvc0 (virtio console). /dev/vda is the disk; type exit to power off" > /dev/hvc0
-setsid cttyhack sh </dev/hvc0 >/dev/hvc0 2>&1
+setsid -c sh </dev/hvc0 >/dev/hvc0 2>&1
 vmmtest_result true "\"status\":$?"`,
 };
