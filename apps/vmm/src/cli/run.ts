@@ -63,6 +63,8 @@ function deviceSpecs(opts: RunOptions): VirtioSpecs {
 
 /** The guest's check run when `run` boots the test guest with no kernel given (and device options given). */
 export const DEFAULT_GUEST_CHECKS = ['shell'];
+/** The default guest's check (no arguments at all): the shell on hvc0. */
+export const DEFAULT_GUEST_VIRTIO_CHECKS = [hvcShellCheck.name];
 
 function hasDevices(s: VirtioSpecs): boolean {
   return s.disks.length > 0 || s.nets.length > 0 || s.console !== undefined || s.rng !== undefined;
@@ -72,15 +74,11 @@ function hasDeviceOptions(o: RunOptions): boolean {
   return (o.disk?.length ?? 0) > 0 || (o.net?.length ?? 0) > 0 || o.console !== undefined || o.rng !== undefined;
 }
 
-/**
- * The default guest's devices: the cached ext4 disk, a TAP card where permitted, entropy.
- * Its shell is on COM1: terminal input to a shell on hvc0 does not reach the guest's shell
- * yet (see apps/vmm/README.md), so the virtio console is left to `--console`.
- */
+/** The default guest's devices: the cached ext4 disk, a TAP card where permitted, hvc0, entropy. */
 function withDefaultDevices(o: RunOptions): RunOptions {
   const disk = ensureDefaultDisk();
   if (disk.note) log(disk.note);
-  return { ...o, disk: [disk.path], net: [DEFAULT_NET], rng: true };
+  return { ...o, disk: [disk.path], net: [DEFAULT_NET], console: true, rng: true };
 }
 /** Bound on a rig re-run of an interactive session (ms). */
 const RIG_SESSION_MS = 24 * 3600 * 1000;
@@ -121,12 +119,12 @@ export async function runCommand(given: RunOptions): Promise<number> {
   let initrdPath = opts.initrd;
   let cmdline = opts.cmdline;
   if (kernelPath === undefined) {
-    log('no --kernel: booting the test guest to a busybox shell on COM1 (Ctrl-A x quits)');
+    log(`no --kernel: booting the test guest to a busybox shell on ${defaultGuest ? 'the virtio console' : 'COM1'} (Ctrl-A x quits)`);
     const { buildTestGuest } = await import('@virtio/test-guest');
     const guest = await buildTestGuest({ log, checks: [hvcShellCheck] });
     kernelPath = guest.kernel;
     initrdPath ??= guest.initrd;
-    cmdline ??= guest.cmdline(DEFAULT_GUEST_CHECKS);
+    cmdline ??= guest.cmdline(defaultGuest ? DEFAULT_GUEST_VIRTIO_CHECKS : DEFAULT_GUEST_CHECKS);
   }
   const kernel = readKernel(kernelPath);
   const initrd = initrdPath === undefined ? undefined : readInput('initrd', initrdPath);
