@@ -7,6 +7,7 @@
  * notification decision per queue.
  */
 import {
+  CompletionBatch,
   featureMask,
   VIRTIO_F_EVENT_IDX,
   VIRTIO_F_INDIRECT_DESC,
@@ -62,13 +63,6 @@ interface Session {
   readonly cipher: CipherSession;
 }
 
-interface Completion {
-  readonly ctx: ActivateContext;
-  readonly q: DeviceQueue;
-  readonly qi: number;
-  readonly chain: DescriptorChain;
-  readonly write: () => number;
-}
 
 const CTRL_REQ_SIZE = VIRTIO_CRYPTO_CTRL_HEADER_SIZE + VIRTIO_CRYPTO_CTRLQ_OP_SPEC_HDR_LEGACY;
 const DATA_REQ_SIZE = VIRTIO_CRYPTO_OP_HEADER_SIZE + VIRTIO_CRYPTO_DATAQ_OP_SPEC_HDR_LEGACY;
@@ -88,11 +82,9 @@ export class CryptoDevice implements VirtioDevice {
   #nextSession = 1n;
   #ctx: ActivateContext | undefined;
   #queues: (DeviceQueue | undefined)[] = [];
+  readonly #batch: CompletionBatch;
   #pending = 0;
   #idle: (() => void)[] = [];
-  #done: Completion[] = [];
-  #batchScheduled = false;
-  readonly #touched: Uint8Array;
 
   /** @throws RangeError for options outside their ranges */
   constructor(opts: CryptoDeviceOptions) {
@@ -117,7 +109,7 @@ export class CryptoDevice implements VirtioDevice {
       maxSize: this.#maxSize,
     });
     this.deviceFeatures = featureMask(VIRTIO_F_VERSION_1) | (opts.ringFeatures ?? CRYPTO_DEFAULT_RING_FEATURES);
-    this.#touched = new Uint8Array(this.numQueues);
+    this.#batch = new CompletionBatch(this.numQueues, { ctx: () => this.#ctx, queue: (i) => this.#queues[i] });
   }
 
   /** Index of the controlq (after the data queues). */
@@ -158,7 +150,7 @@ export class CryptoDevice implements VirtioDevice {
   reset(): void | Promise<void> {
     this.#ctx = undefined;
     this.#queues = [];
-    this.#done.length = 0;
+    this.#batch.clear();
     this.#sessions.clear();
     this.#nextSession = 1n;
     return this.#pending > 0 ? new Promise((resolve) => this.#idle.push(resolve)) : undefined;
@@ -193,7 +185,7 @@ export class CryptoDevice implements VirtioDevice {
 
   #settled(ctx: ActivateContext, q: DeviceQueue, qi: number, chain: DescriptorChain, write: () => number): void {
     if (--this.#pending === 0) for (const r of this.#idle.splice(0)) r();
-    this.#finish({ ctx, q, qi, chain, write });
+    this.#batch.add({ ctx, q, qi, chain, write });
   }
 
   /** A controlq chain: virtio_crypto_op_ctrl_req. */
@@ -210,7 +202,7 @@ export class CryptoDevice implements VirtioDevice {
         if (this.#sessions.delete(r.readU64())) status = VIRTIO_CRYPTO_OK;
       }
       // virtio_crypto_destroy_session_input: one status byte.
-      return this.#finish({ ctx, q, qi, chain, write: () => (m.writeU8(w[0].addr, status), 1) });
+      return this.#batch.add({ ctx, q, qi, chain, write: () => (m.writeU8(w[0].addr, status), 1) });
     }
     // virtio_crypto_create_session_input: session_id, status, padding (status alone if shorter).
     const answer = (status: number, id = 0n) => (): number => {
@@ -224,9 +216,9 @@ export class CryptoDevice implements VirtioDevice {
       cw.writeU32(0);
       return cw.written;
     };
-    if (opcode !== VIRTIO_CRYPTO_CIPHER_CREATE_SESSION) return this.#finish({ ctx, q, qi, chain, write: answer(opcode < 0 ? VIRTIO_CRYPTO_ERR : VIRTIO_CRYPTO_NOTSUPP) });
+    if (opcode !== VIRTIO_CRYPTO_CIPHER_CREATE_SESSION) return this.#batch.add({ ctx, q, qi, chain, write: answer(opcode < 0 ? VIRTIO_CRYPTO_ERR : VIRTIO_CRYPTO_NOTSUPP) });
     if (chain.readableLength < CTRL_REQ_SIZE || chain.writableLength < VIRTIO_CRYPTO_CREATE_SESSION_INPUT_SIZE) {
-      return this.#finish({ ctx, q, qi, chain, write: answer(VIRTIO_CRYPTO_ERR) });
+      return this.#batch.add({ ctx, q, qi, chain, write: answer(VIRTIO_CRYPTO_ERR) });
     }
     r.skip(VIRTIO_CRYPTO_CTRL_HEADER_SIZE - 4);
     // virtio_crypto_sym_create_session_flf: op_flf[48] (cipher_session_flf), op_type.
@@ -236,11 +228,11 @@ export class CryptoDevice implements VirtioDevice {
     r.skip(VIRTIO_CRYPTO_SYM_SESS_OP_SPEC_HDR_SIZE - 12);
     const opType = r.readU32();
     r.skip(4);
-    if (opType !== VIRTIO_CRYPTO_SYM_OP_CIPHER) return this.#finish({ ctx, q, qi, chain, write: answer(VIRTIO_CRYPTO_NOTSUPP) });
+    if (opType !== VIRTIO_CRYPTO_SYM_OP_CIPHER) return this.#batch.add({ ctx, q, qi, chain, write: answer(VIRTIO_CRYPTO_NOTSUPP) });
     if ((op !== VIRTIO_CRYPTO_OP_ENCRYPT && op !== VIRTIO_CRYPTO_OP_DECRYPT) || keyLen > this.backend.maxCipherKeyLen || keyLen > r.remaining) {
-      return this.#finish({ ctx, q, qi, chain, write: answer(VIRTIO_CRYPTO_ERR) });
+      return this.#batch.add({ ctx, q, qi, chain, write: answer(VIRTIO_CRYPTO_ERR) });
     }
-    if (!this.backend.cipherAlgorithms.includes(algo)) return this.#finish({ ctx, q, qi, chain, write: answer(VIRTIO_CRYPTO_NOTSUPP) });
+    if (!this.backend.cipherAlgorithms.includes(algo)) return this.#batch.add({ ctx, q, qi, chain, write: answer(VIRTIO_CRYPTO_NOTSUPP) });
     const key = r.readBytes(keyLen);
     const encrypt = op === VIRTIO_CRYPTO_OP_ENCRYPT;
     this.#async(
@@ -267,7 +259,7 @@ export class CryptoDevice implements VirtioDevice {
     const statusAddr = lastByte(chain.writable);
     if (statusAddr < 0) return this.#unanswerable(ctx, q, qi, chain);
     const status = (s: number, written = 0) => () => (m.writeU8(statusAddr, s), written + 1);
-    if (chain.readableLength < DATA_REQ_SIZE) return this.#finish({ ctx, q, qi, chain, write: status(VIRTIO_CRYPTO_ERR) });
+    if (chain.readableLength < DATA_REQ_SIZE) return this.#batch.add({ ctx, q, qi, chain, write: status(VIRTIO_CRYPTO_ERR) });
     const r = new ChainReader(m, chain.readable);
     const opcode = r.readU32();
     r.skip(4); // algo
@@ -280,13 +272,13 @@ export class CryptoDevice implements VirtioDevice {
     r.skip(VIRTIO_CRYPTO_SYM_DATA_REQ_HDR_SIZE - 12);
     const opType = r.readU32();
     r.skip(4);
-    if (opcode !== VIRTIO_CRYPTO_CIPHER_ENCRYPT && opcode !== VIRTIO_CRYPTO_CIPHER_DECRYPT) return this.#finish({ ctx, q, qi, chain, write: status(VIRTIO_CRYPTO_NOTSUPP) });
-    if (opType !== VIRTIO_CRYPTO_SYM_OP_CIPHER) return this.#finish({ ctx, q, qi, chain, write: status(VIRTIO_CRYPTO_NOTSUPP) });
+    if (opcode !== VIRTIO_CRYPTO_CIPHER_ENCRYPT && opcode !== VIRTIO_CRYPTO_CIPHER_DECRYPT) return this.#batch.add({ ctx, q, qi, chain, write: status(VIRTIO_CRYPTO_NOTSUPP) });
+    if (opType !== VIRTIO_CRYPTO_SYM_OP_CIPHER) return this.#batch.add({ ctx, q, qi, chain, write: status(VIRTIO_CRYPTO_NOTSUPP) });
     const session = this.#sessions.get(sessionId);
-    if (!session) return this.#finish({ ctx, q, qi, chain, write: status(VIRTIO_CRYPTO_INVSESS) });
+    if (!session) return this.#batch.add({ ctx, q, qi, chain, write: status(VIRTIO_CRYPTO_INVSESS) });
     const fits = ivLen + srcLen <= r.remaining && dstLen <= chain.writableLength - 1 && ivLen + srcLen + dstLen <= this.#maxSize;
     if (!fits || dstLen !== srcLen || session.encrypt !== (opcode === VIRTIO_CRYPTO_CIPHER_ENCRYPT)) {
-      return this.#finish({ ctx, q, qi, chain, write: status(VIRTIO_CRYPTO_ERR) });
+      return this.#batch.add({ ctx, q, qi, chain, write: status(VIRTIO_CRYPTO_ERR) });
     }
     const iv = r.readBytes(ivLen);
     const src = r.readBytes(srcLen);
@@ -308,41 +300,8 @@ export class CryptoDevice implements VirtioDevice {
   }
 
   #unanswerable(ctx: ActivateContext, q: DeviceQueue, qi: number, chain: DescriptorChain): void {
-    this.#finish({ ctx, q, qi, chain, write: () => 0 });
+    this.#batch.add({ ctx, q, qi, chain, write: () => 0 });
     ctx.needsReset(new Error(`crypto: chain ${chain.id} has no device-writable byte for its status`));
-  }
-
-  #finish(c: Completion): void {
-    if (c.ctx !== this.#ctx || this.#queues[c.qi] !== c.q) return;
-    this.#done.push(c);
-    if (!this.#batchScheduled) {
-      this.#batchScheduled = true;
-      queueMicrotask(() => this.#completeBatch());
-    }
-  }
-
-  #completeBatch(): void {
-    this.#batchScheduled = false;
-    const done = this.#done;
-    this.#done = [];
-    const ctx = this.#ctx;
-    const touched = this.#touched;
-    try {
-      if (!ctx) return;
-      for (const c of done) {
-        if (c.ctx !== ctx || this.#queues[c.qi] !== c.q) continue;
-        c.q.push(c.chain, c.write());
-        touched[c.qi] = 1;
-      }
-      for (let qi = 0; qi < touched.length; qi++) {
-        if (touched[qi] === 0) continue;
-        touched[qi] = 0;
-        if (this.#queues[qi]?.needsNotification()) ctx.interrupt.usedBuffer(qi);
-      }
-    } catch (err) {
-      touched.fill(0);
-      ctx?.needsReset(err as Error);
-    }
   }
 }
 

@@ -7,6 +7,7 @@
  * notification events.
  */
 import {
+  CompletionBatch,
   featureMask,
   hasFeature,
   VIRTIO_F_EVENT_IDX,
@@ -109,14 +110,6 @@ interface Active {
   settled: Promise<void>;
 }
 
-interface Completion {
-  readonly ctx: ActivateContext;
-  readonly q: DeviceQueue;
-  readonly qi: number;
-  readonly chain: DescriptorChain;
-  /** Writes the device-writable part; @returns bytes written. */
-  readonly write: () => number;
-}
 
 const unitKey = (target: number, lun: number) => target * 16384 + lun;
 const u32 = (v: number, what: string, max = 0xffffffff): number => {
@@ -139,12 +132,9 @@ export class ScsiDevice implements VirtioDevice {
   readonly #active = new Set<Active>();
   #ctx: ActivateContext | undefined;
   #queues: (DeviceQueue | undefined)[] = [];
+  readonly #batch: CompletionBatch;
   #features = 0n;
   #eventsMissed = false;
-  #done: Completion[] = [];
-  #batchScheduled = false;
-  readonly #touched: Uint8Array;
-  readonly #flushBatch = () => this.#completeBatch();
 
   /** @throws RangeError for options outside their fields' ranges or units outside max_target/max_lun */
   constructor(opts: ScsiDeviceOptions = {}) {
@@ -169,7 +159,7 @@ export class ScsiDevice implements VirtioDevice {
     if (opts.change ?? true) f |= featureMask(VIRTIO_SCSI_F_CHANGE);
     if (opts.t10pi) f |= featureMask(VIRTIO_SCSI_F_T10_PI);
     this.deviceFeatures = f;
-    this.#touched = new Uint8Array(this.numQueues);
+    this.#batch = new CompletionBatch(this.numQueues, { ctx: () => this.#ctx, queue: (i) => this.#queues[i] });
     for (const u of opts.units ?? []) this.#add(u, u.unit);
   }
 
@@ -224,7 +214,7 @@ export class ScsiDevice implements VirtioDevice {
   reset(): void | Promise<void> {
     this.#ctx = undefined;
     this.#queues = [];
-    this.#done.length = 0;
+    this.#batch.clear();
     this.#features = 0n;
     this.#eventsMissed = false;
     this.#subscribed.clear();
@@ -331,14 +321,14 @@ export class ScsiDevice implements VirtioDevice {
   #command(ctx: ActivateContext, q: DeviceQueue, qi: number, chain: DescriptorChain): void {
     const m = ctx.memory;
     if (chain.writableLength < VIRTIO_SCSI_CMD_RESP_SIZE) {
-      this.#finish({ ctx, q, qi, chain, write: () => 0 });
+      this.#batch.add({ ctx, q, qi, chain, write: () => 0 });
       ctx.needsReset(new ScsiFramingError(chain.id, 'no room for the response fields'));
       return;
     }
     const senseSize = this.#config.senseSize;
     const cdbSize = this.#config.cdbSize;
     const pi = hasFeature(this.#features, VIRTIO_SCSI_F_T10_PI);
-    const fail = (response: number) => this.#finish({ ctx, q, qi, chain, write: () => writeResponse(m, chain, response, 0, 0, 0, undefined, senseSize) });
+    const fail = (response: number) => this.#batch.add({ ctx, q, qi, chain, write: () => writeResponse(m, chain, response, 0, 0, 0, undefined, senseSize) });
     const headerSize = VIRTIO_SCSI_CMD_HEADER_SIZE + cdbSize + (pi ? VIRTIO_SCSI_PI_HEADER_SIZE : 0);
     if (chain.readableLength < headerSize || chain.writableLength < VIRTIO_SCSI_CMD_RESP_SIZE + senseSize) return fail(VIRTIO_SCSI_S_FAILURE);
     const r = new ChainReader(m, chain.readable);
@@ -372,12 +362,12 @@ export class ScsiDevice implements VirtioDevice {
     if (!unit) {
       if (addr !== REPORT_LUNS_WLUN && !this.#targetExists(target)) return fail(VIRTIO_SCSI_S_BAD_TARGET);
       const res = hostCommand(cmd, this.#lunsOf(target), addr === REPORT_LUNS_WLUN);
-      this.#finish({ ctx, q, qi, chain, write: () => writeResult(m, chain, cmd, res, senseSize, piInLength) });
+      this.#batch.add({ ctx, q, qi, chain, write: () => writeResult(m, chain, cmd, res, senseSize, piInLength) });
       return;
     }
     if (cdb[0] === 0xa0) {
       const res = hostCommand(cmd, this.#lunsOf(target), true);
-      this.#finish({ ctx, q, qi, chain, write: () => writeResult(m, chain, cmd, res, senseSize, piInLength) });
+      this.#batch.add({ ctx, q, qi, chain, write: () => writeResult(m, chain, cmd, res, senseSize, piInLength) });
       return;
     }
     const a: Active = { ctx, q, qi, key, id, override: -1, settled: Promise.resolve() };
@@ -391,7 +381,7 @@ export class ScsiDevice implements VirtioDevice {
       }
       this.#active.delete(a);
       if (a.override >= 0) res = { response: a.override, status: 0 };
-      this.#finish({ ctx, q, qi, chain, write: () => writeResult(m, chain, cmd, res, senseSize, piInLength) });
+      this.#batch.add({ ctx, q, qi, chain, write: () => writeResult(m, chain, cmd, res, senseSize, piInLength) });
     })();
   }
 
@@ -400,12 +390,12 @@ export class ScsiDevice implements VirtioDevice {
     const m = ctx.memory;
     const w = chain.writable;
     if (chain.writableLength < 1) {
-      this.#finish({ ctx, q, qi, chain, write: () => 0 });
+      this.#batch.add({ ctx, q, qi, chain, write: () => 0 });
       ctx.needsReset(new ScsiFramingError(chain.id, 'no room for the response byte'));
       return;
     }
     const respond = (response: number, eventActual?: number) =>
-      this.#finish({
+      this.#batch.add({
         ctx,
         q,
         qi,
@@ -511,39 +501,6 @@ export class ScsiDevice implements VirtioDevice {
       if (q.needsNotification()) ctx.interrupt.usedBuffer(VIRTIO_SCSI_EVENTQ);
     } catch (err) {
       ctx.needsReset(err as Error);
-    }
-  }
-
-  #finish(c: Completion): void {
-    if (c.ctx !== this.#ctx || this.#queues[c.qi] !== c.q) return;
-    this.#done.push(c);
-    if (!this.#batchScheduled) {
-      this.#batchScheduled = true;
-      queueMicrotask(this.#flushBatch);
-    }
-  }
-
-  #completeBatch(): void {
-    this.#batchScheduled = false;
-    const done = this.#done;
-    this.#done = [];
-    const ctx = this.#ctx;
-    const touched = this.#touched;
-    try {
-      if (!ctx) return;
-      for (const c of done) {
-        if (c.ctx !== ctx || this.#queues[c.qi] !== c.q) continue;
-        c.q.push(c.chain, c.write());
-        touched[c.qi] = 1;
-      }
-      for (let qi = 0; qi < touched.length; qi++) {
-        if (touched[qi] === 0) continue;
-        touched[qi] = 0;
-        if (this.#queues[qi]?.needsNotification()) ctx.interrupt.usedBuffer(qi);
-      }
-    } catch (err) {
-      touched.fill(0);
-      ctx?.needsReset(err as Error);
     }
   }
 }
