@@ -13,7 +13,7 @@ import { TapBackend } from '@virtio/net/node';
 import { CryptoEntropySource, ENTROPY_DEFAULT_RING_FEATURES, EntropyDevice } from '@virtio/entropy';
 import { CliError } from '../cli/load-files.js';
 import { applyEdits, combineEdits, type ConsoleSpec, type DiskSpec, type FeatureEdits, type NetSpec, type RngSpec, type TransportKind } from './options.js';
-import type { VirtioDevice } from '@virtio/core';
+import { featureMask, VIRTIO_F_IN_ORDER, type VirtioDevice } from '@virtio/core';
 
 /** The virtio devices of one run. `features` (from --ring and --features) applies to every device. */
 export interface VirtioSpecs {
@@ -113,7 +113,8 @@ export function createDevices(
 ): { devices: DeviceToPlug[]; console?: ConsolePort } {
   const devices: DeviceToPlug[] = [];
   specs.disks.forEach((d, i) => {
-    const ringFeatures = applyEdits(DEFAULT_RING_FEATURES, combineEdits(specs.features, d.features));
+    // Never VIRTIO_F_IN_ORDER, even when asked: requests complete out of order.
+    const ringFeatures = applyEdits(DEFAULT_RING_FEATURES, combineEdits(specs.features, d.features)) & ~featureMask(VIRTIO_F_IN_ORDER);
     devices.push({ device: new BlkDevice({ backend: backends.disks[i], readOnly: d.readOnly, ringFeatures }), transport: d.transport });
   });
   specs.nets.forEach((n, i) => {
