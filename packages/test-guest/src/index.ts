@@ -30,8 +30,22 @@ export {
   rngCheck,
   shellCheck,
   type CheckDefinition,
+  balloonCheck,
+  cryptoCheck,
+  inputCheck,
+  scsiCheck,
+  vsockCheck,
+  SCSI_LAYOUT,
+  SCSI_MIN_BYTES,
+  VSOCK_DEFAULTS,
+  vsockReply,
+  INPUT_LED,
+  CRYPTO_VECTOR,
+  GUEST_HELPER_PATH,
+  GUEST_HELPER_SOURCE,
+  guestHelperFile,
 } from './checks/index.js';
-export { DEFAULT_DEBIAN_PROGRAMS, type DebianProgram } from './guest/programs.js';
+export { BENCH_DEBIAN_PROGRAMS, DEFAULT_DEBIAN_PROGRAMS, resolveDebianProgram, type DebianProgram, type ResolvedDebianProgram } from './guest/programs.js';
 export { blkImageFacts, findDebugfs, type BlkImageFacts } from './verify/index.js';
 export { detectKvm, type KvmDetection, type KvmKind } from './kvm/index.js';
 export { kvmRunMode, runWhereKvmWorks, type KvmRunMode, type RunOptions, type RunResult } from './run/index.js';

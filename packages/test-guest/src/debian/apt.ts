@@ -30,6 +30,26 @@ export async function searchNames(pattern: string): Promise<string[]> {
     .filter(Boolean);
 }
 
+/**
+ * Package names of the `Depends` and `PreDepends` lines of `apt-cache depends` output, every
+ * alternative included, in order, without duplicates; virtual packages (`<name>`) and the
+ * providers apt lists under them are left out.
+ */
+export function parseDepends(text: string): string[] {
+  const names: string[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\s*\|?(?:Pre)?Depends: ([^\s<>]+)\s*$/.exec(line);
+    if (m && !names.includes(m[1])) names.push(m[1]);
+  }
+  return names;
+}
+
+/** The direct dependencies of `pkg` (Depends and PreDepends, see parseDepends). */
+export async function depends(pkg: string): Promise<string[]> {
+  const flags = ['--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks', '--no-replaces', '--no-enhances'];
+  return parseDepends(await apt('apt-cache', ['depends', ...flags, pkg]));
+}
+
 /** Refreshes the package lists (needs root, as on a fresh CI machine). */
 export async function update(): Promise<void> {
   await apt('apt-get', ['update', '-qq']);
