@@ -1,6 +1,6 @@
 /**
- * The engine behind the crypto device's CIPHER service. Runtime-neutral; sessions are created
- * and run asynchronously.
+ * The engines behind the crypto device's services (CIPHER, HASH, MAC, AEAD). Runtime-neutral;
+ * sessions are created and run asynchronously.
  */
 
 /** A keyed cipher in one direction. */
@@ -23,4 +23,59 @@ export interface CipherBackend {
    * (VIRTIO_CRYPTO_NOTSUPP); rejects for other failures (VIRTIO_CRYPTO_ERR).
    */
   createCipherSession(algo: number, key: Uint8Array, encrypt: boolean): Promise<CipherSession | null>;
+}
+
+/** The engine behind the HASH service (spec 5.9.7.3). */
+export interface HashBackend {
+  /** The VIRTIO_CRYPTO_HASH_* algorithms offered (bits of hash_algo). */
+  readonly hashAlgorithms: readonly number[];
+  /** Digest length of `algo` in bytes; 0 for an algorithm not offered. */
+  digestLength(algo: number): number;
+  /** The full digest of `data`. @throws (rejects) for any failure (VIRTIO_CRYPTO_ERR) */
+  digest(algo: number, data: Uint8Array): Promise<Uint8Array>;
+}
+
+/** A keyed MAC. */
+export interface MacSession {
+  /** The full MAC of `data`. @throws (rejects) for any failure (VIRTIO_CRYPTO_ERR) */
+  sign(data: Uint8Array): Promise<Uint8Array>;
+}
+
+/** The engine behind the MAC service (spec 5.9.7.4). */
+export interface MacBackend {
+  /** The VIRTIO_CRYPTO_MAC_* algorithms offered (bits of mac_algo_l/h). */
+  readonly macAlgorithms: readonly number[];
+  /** Largest authentication key in bytes (max_auth_key_len). */
+  readonly maxAuthKeyLen: number;
+  /** MAC length of `algo` in bytes; 0 for an algorithm not offered. */
+  macLength(algo: number): number;
+  /**
+   * Creates a session keyed with `key` (0..maxAuthKeyLen bytes). Resolves null when the algorithm
+   * or key is unsupported (VIRTIO_CRYPTO_NOTSUPP); rejects for other failures (VIRTIO_CRYPTO_ERR).
+   */
+  createMacSession(algo: number, key: Uint8Array): Promise<MacSession | null>;
+}
+
+/** A keyed AEAD cipher with a fixed tag length. */
+export interface AeadSession {
+  /** @returns the ciphertext followed by the tag (`plain.length + tagLen` bytes); rejects for any failure */
+  encrypt(iv: Uint8Array, aad: Uint8Array, plain: Uint8Array): Promise<Uint8Array>;
+  /**
+   * `sealed` is the ciphertext followed by the tag. @returns the plaintext, or null when the tag
+   * does not verify (VIRTIO_CRYPTO_BADMSG); rejects for other failures
+   */
+  decrypt(iv: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Promise<Uint8Array | null>;
+}
+
+/** The engine behind the AEAD service (spec 5.9.7.6). */
+export interface AeadBackend {
+  /** The VIRTIO_CRYPTO_AEAD_* algorithms offered (bits of aead_algo). */
+  readonly aeadAlgorithms: readonly number[];
+  /** Largest key in bytes (counts towards max_cipher_key_len). */
+  readonly maxKeyLen: number;
+  /**
+   * Creates a session. Resolves null when the algorithm, key length or tag length is unsupported
+   * (VIRTIO_CRYPTO_NOTSUPP); rejects for other failures (VIRTIO_CRYPTO_ERR).
+   */
+  createAeadSession(algo: number, key: Uint8Array, tagLen: number): Promise<AeadSession | null>;
 }

@@ -25,6 +25,14 @@ export interface CryptoConfigFields {
   /** Bit mask of CIPHER algorithms (bits 0..63 as a bigint). */
   readonly cipherAlgos: bigint;
   readonly maxCipherKeyLen: number;
+  /** Bit mask of HASH algorithms (default 0). */
+  readonly hashAlgos?: number;
+  /** Bit mask of MAC algorithms (bits 0..63 as a bigint, default 0). */
+  readonly macAlgos?: bigint;
+  /** Bit mask of AEAD algorithms (default 0). */
+  readonly aeadAlgos?: number;
+  /** max_auth_key_len in bytes (default 0). */
+  readonly maxAuthKeyLen?: number;
   /** max_size in bytes. */
   readonly maxSize: number;
 }
@@ -41,7 +49,13 @@ export class CryptoConfigSpace {
     dv.setUint32(CryptoConfigOffset.crypto_services, f.cryptoServices, true);
     dv.setUint32(CryptoConfigOffset.cipher_algo_l, Number(f.cipherAlgos & 0xffffffffn), true);
     dv.setUint32(CryptoConfigOffset.cipher_algo_h, Number((f.cipherAlgos >> 32n) & 0xffffffffn), true);
+    dv.setUint32(CryptoConfigOffset.hash_algo, f.hashAlgos ?? 0, true);
+    const mac = f.macAlgos ?? 0n;
+    dv.setUint32(CryptoConfigOffset.mac_algo_l, Number(mac & 0xffffffffn), true);
+    dv.setUint32(CryptoConfigOffset.mac_algo_h, Number((mac >> 32n) & 0xffffffffn), true);
+    dv.setUint32(CryptoConfigOffset.aead_algo, f.aeadAlgos ?? 0, true);
     dv.setUint32(CryptoConfigOffset.max_cipher_key_len, f.maxCipherKeyLen, true);
+    dv.setUint32(CryptoConfigOffset.max_auth_key_len, f.maxAuthKeyLen ?? 0, true);
     dv.setBigUint64(CryptoConfigOffset.max_size, BigInt(f.maxSize), true);
   }
 

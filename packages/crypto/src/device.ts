@@ -1,10 +1,10 @@
 /**
- * The virtio crypto device, device side (spec 5.9), CIPHER service in session mode: the
- * controlq creates and destroys cipher sessions, the data queues encrypt and decrypt with them.
- * Requests use the formats without VIRTIO_CRYPTO_F_REVISION_1 (fixed-length parts padded to 56
- * and 48 bytes), which this device never offers, nor any stateless mode. Operations run
- * asynchronously and complete in any order; completions are gathered per microtask with one
- * notification decision per queue.
+ * The virtio crypto device, device side (spec 5.9): CIPHER, HASH, MAC and AEAD services in
+ * session mode. The controlq creates and destroys sessions, the data queues run operations
+ * with them. Requests use the formats without VIRTIO_CRYPTO_F_REVISION_1 (fixed-length parts
+ * padded to 56 and 48 bytes), which this device never offers, nor any stateless mode.
+ * Operations run asynchronously and complete in any order; completions are gathered per
+ * microtask with one notification decision per queue.
  */
 import {
   CompletionBatch,
@@ -18,35 +18,45 @@ import {
   type VirtioDevice,
 } from '@virtio/core';
 import { ChainReader, ChainWriter, type DescriptorChain, type DeviceQueue, type Segment } from '@virtio/ring';
-import type { CipherBackend, CipherSession } from './backend.js';
+import type { AeadBackend, CipherBackend, HashBackend, MacBackend } from './backend.js';
 import { CryptoConfigSpace, VIRTIO_CRYPTO_CONFIG_SIZE } from './config.js';
+import { parseDataRequest, type Outcome } from './operations.js';
 import {
+  VIRTIO_CRYPTO_AEAD_CREATE_SESSION,
+  VIRTIO_CRYPTO_AEAD_DESTROY_SESSION,
   VIRTIO_CRYPTO_CIPHER_CREATE_SESSION,
-  VIRTIO_CRYPTO_CIPHER_DECRYPT,
   VIRTIO_CRYPTO_CIPHER_DESTROY_SESSION,
-  VIRTIO_CRYPTO_CIPHER_ENCRYPT,
   VIRTIO_CRYPTO_CREATE_SESSION_INPUT_SIZE,
   VIRTIO_CRYPTO_CTRL_HEADER_SIZE,
   VIRTIO_CRYPTO_CTRLQ_OP_SPEC_HDR_LEGACY,
   VIRTIO_CRYPTO_DATAQ_OP_SPEC_HDR_LEGACY,
   VIRTIO_CRYPTO_ERR,
-  VIRTIO_CRYPTO_INVSESS,
+  VIRTIO_CRYPTO_HASH_CREATE_SESSION,
+  VIRTIO_CRYPTO_HASH_DESTROY_SESSION,
+  VIRTIO_CRYPTO_MAC_CREATE_SESSION,
+  VIRTIO_CRYPTO_MAC_DESTROY_SESSION,
   VIRTIO_CRYPTO_NOTSUPP,
   VIRTIO_CRYPTO_OK,
-  VIRTIO_CRYPTO_OP_DECRYPT,
-  VIRTIO_CRYPTO_OP_ENCRYPT,
   VIRTIO_CRYPTO_OP_HEADER_SIZE,
   VIRTIO_CRYPTO_S_HW_READY,
+  VIRTIO_CRYPTO_SERVICE_AEAD,
   VIRTIO_CRYPTO_SERVICE_CIPHER,
-  VIRTIO_CRYPTO_SYM_DATA_REQ_HDR_SIZE,
-  VIRTIO_CRYPTO_SYM_OP_CIPHER,
-  VIRTIO_CRYPTO_SYM_SESS_OP_SPEC_HDR_SIZE,
+  VIRTIO_CRYPTO_SERVICE_HASH,
+  VIRTIO_CRYPTO_SERVICE_MAC,
 } from './protocol.js';
+import { maxCipherKeyLen, parseCreateSession, type CryptoServices, type Session } from './sessions.js';
 
 export const CRYPTO_DEFAULT_RING_FEATURES = featureMask(VIRTIO_F_INDIRECT_DESC, VIRTIO_F_EVENT_IDX, VIRTIO_F_RING_PACKED);
 
 export interface CryptoDeviceOptions {
-  readonly backend: CipherBackend;
+  /** The CIPHER service's engine; without it (or with no algorithm) CIPHER is not offered. */
+  readonly backend?: CipherBackend;
+  /** The HASH service's engine (e.g. `WebCryptoHashBackend`); not offered without it. */
+  readonly hash?: HashBackend;
+  /** The MAC service's engine (e.g. `WebCryptoMacBackend`); not offered without it. */
+  readonly mac?: MacBackend;
+  /** The AEAD service's engine (e.g. `WebCryptoAeadBackend`); not offered without it. */
+  readonly aead?: AeadBackend;
   /** Data queues (max_dataqueues), 1..65535, default 1. */
   readonly dataQueues?: number;
   /** Maximum size of every queue, default 256. */
@@ -58,11 +68,19 @@ export interface CryptoDeviceOptions {
   readonly ringFeatures?: bigint;
 }
 
-interface Session {
-  readonly encrypt: boolean;
-  readonly cipher: CipherSession;
-}
-
+/** Destroy opcodes and the service whose sessions each ends. */
+const DESTROY_SERVICE: Readonly<Record<number, number>> = {
+  [VIRTIO_CRYPTO_CIPHER_DESTROY_SESSION]: VIRTIO_CRYPTO_SERVICE_CIPHER,
+  [VIRTIO_CRYPTO_HASH_DESTROY_SESSION]: VIRTIO_CRYPTO_SERVICE_HASH,
+  [VIRTIO_CRYPTO_MAC_DESTROY_SESSION]: VIRTIO_CRYPTO_SERVICE_MAC,
+  [VIRTIO_CRYPTO_AEAD_DESTROY_SESSION]: VIRTIO_CRYPTO_SERVICE_AEAD,
+};
+const CREATE_OPCODES: ReadonlySet<number> = new Set([
+  VIRTIO_CRYPTO_CIPHER_CREATE_SESSION,
+  VIRTIO_CRYPTO_HASH_CREATE_SESSION,
+  VIRTIO_CRYPTO_MAC_CREATE_SESSION,
+  VIRTIO_CRYPTO_AEAD_CREATE_SESSION,
+]);
 
 const CTRL_REQ_SIZE = VIRTIO_CRYPTO_CTRL_HEADER_SIZE + VIRTIO_CRYPTO_CTRLQ_OP_SPEC_HDR_LEGACY;
 const DATA_REQ_SIZE = VIRTIO_CRYPTO_OP_HEADER_SIZE + VIRTIO_CRYPTO_DATAQ_OP_SPEC_HDR_LEGACY;
@@ -72,7 +90,10 @@ export class CryptoDevice implements VirtioDevice {
   readonly deviceFeatures: bigint;
   readonly numQueues: number;
   readonly configSize = VIRTIO_CRYPTO_CONFIG_SIZE;
-  readonly backend: CipherBackend;
+  /** The CIPHER engine, if any. */
+  readonly backend: CipherBackend | undefined;
+  readonly #services: CryptoServices;
+  readonly #offered: number;
   readonly #dataQueues: number;
   readonly #queueSize: number;
   readonly #maxSize: number;
@@ -98,14 +119,38 @@ export class CryptoDevice implements VirtioDevice {
     this.#maxSize = opts.maxSize ?? 1 << 20;
     this.#maxSessions = opts.maxSessions ?? 1024;
     if (!Number.isSafeInteger(this.#maxSize) || this.#maxSize < 0) throw new RangeError(`crypto: max_size ${this.#maxSize}`);
-    let algos = 0n;
-    for (const a of opts.backend.cipherAlgorithms) if (a > 0 && a <= 14) algos |= 1n << BigInt(a);
+    // [crypto.dev.1] services and algorithm masks as implemented, only defined bits.
+    const mask = (algos: readonly number[] | undefined, max: number) => {
+      let m = 0n;
+      for (const a of algos ?? []) if (Number.isInteger(a) && a > 0 && a <= max) m |= 1n << BigInt(a);
+      return m;
+    };
+    const cipherAlgos = mask(opts.backend?.cipherAlgorithms, 14);
+    const hashAlgos = Number(mask(opts.hash?.hashAlgorithms, 12));
+    const macAlgos = mask(opts.mac?.macAlgorithms, 54);
+    const aeadAlgos = Number(mask(opts.aead?.aeadAlgorithms, 3));
+    this.#services = {
+      cipher: cipherAlgos !== 0n ? opts.backend : undefined,
+      hash: hashAlgos !== 0 ? opts.hash : undefined,
+      mac: macAlgos !== 0n ? opts.mac : undefined,
+      aead: aeadAlgos !== 0 ? opts.aead : undefined,
+    };
+    const sv = this.#services;
+    this.#offered =
+      (sv.cipher ? 1 << VIRTIO_CRYPTO_SERVICE_CIPHER : 0) |
+      (sv.hash ? 1 << VIRTIO_CRYPTO_SERVICE_HASH : 0) |
+      (sv.mac ? 1 << VIRTIO_CRYPTO_SERVICE_MAC : 0) |
+      (sv.aead ? 1 << VIRTIO_CRYPTO_SERVICE_AEAD : 0);
     this.#config = new CryptoConfigSpace({
       status: VIRTIO_CRYPTO_S_HW_READY,
       maxDataqueues: n,
-      cryptoServices: algos !== 0n ? 1 << VIRTIO_CRYPTO_SERVICE_CIPHER : 0,
-      cipherAlgos: algos,
-      maxCipherKeyLen: algos !== 0n ? opts.backend.maxCipherKeyLen : 0,
+      cryptoServices: this.#offered,
+      cipherAlgos,
+      hashAlgos,
+      macAlgos,
+      aeadAlgos,
+      maxCipherKeyLen: maxCipherKeyLen(sv),
+      maxAuthKeyLen: sv.mac ? sv.mac.maxAuthKeyLen : 0,
       maxSize: this.#maxSize,
     });
     this.deviceFeatures = featureMask(VIRTIO_F_VERSION_1) | (opts.ringFeatures ?? CRYPTO_DEFAULT_RING_FEATURES);
@@ -195,11 +240,14 @@ export class CryptoDevice implements VirtioDevice {
     if (chain.writableLength < 1) return this.#unanswerable(ctx, q, qi, chain);
     const r = new ChainReader(m, chain.readable);
     const opcode = chain.readableLength >= 4 ? r.readU32() : -1;
-    if (opcode === VIRTIO_CRYPTO_CIPHER_DESTROY_SESSION) {
+    const destroys = DESTROY_SERVICE[opcode];
+    if (destroys !== undefined) {
       let status = VIRTIO_CRYPTO_ERR;
       if (chain.readableLength >= CTRL_REQ_SIZE) {
         r.skip(VIRTIO_CRYPTO_CTRL_HEADER_SIZE - 4);
-        if (this.#sessions.delete(r.readU64())) status = VIRTIO_CRYPTO_OK;
+        // Only the service's own destroy opcode ends a session.
+        const id = r.readU64();
+        if (this.#sessions.get(id)?.service === destroys && this.#sessions.delete(id)) status = VIRTIO_CRYPTO_OK;
       }
       // virtio_crypto_destroy_session_input: one status byte.
       return this.#batch.add({ ctx, q, qi, chain, write: () => (m.writeU8(w[0].addr, status), 1) });
@@ -216,36 +264,24 @@ export class CryptoDevice implements VirtioDevice {
       cw.writeU32(0);
       return cw.written;
     };
-    if (opcode !== VIRTIO_CRYPTO_CIPHER_CREATE_SESSION) return this.#batch.add({ ctx, q, qi, chain, write: answer(opcode < 0 ? VIRTIO_CRYPTO_ERR : VIRTIO_CRYPTO_NOTSUPP) });
+    if (opcode < 0) return this.#batch.add({ ctx, q, qi, chain, write: answer(VIRTIO_CRYPTO_ERR) });
     if (chain.readableLength < CTRL_REQ_SIZE || chain.writableLength < VIRTIO_CRYPTO_CREATE_SESSION_INPUT_SIZE) {
-      return this.#batch.add({ ctx, q, qi, chain, write: answer(VIRTIO_CRYPTO_ERR) });
+      return this.#batch.add({ ctx, q, qi, chain, write: answer(CREATE_OPCODES.has(opcode) ? VIRTIO_CRYPTO_ERR : VIRTIO_CRYPTO_NOTSUPP) });
     }
     r.skip(VIRTIO_CRYPTO_CTRL_HEADER_SIZE - 4);
-    // virtio_crypto_sym_create_session_flf: op_flf[48] (cipher_session_flf), op_type.
-    const algo = r.readU32();
-    const keyLen = r.readU32();
-    const op = r.readU32();
-    r.skip(VIRTIO_CRYPTO_SYM_SESS_OP_SPEC_HDR_SIZE - 12);
-    const opType = r.readU32();
-    r.skip(4);
-    if (opType !== VIRTIO_CRYPTO_SYM_OP_CIPHER) return this.#batch.add({ ctx, q, qi, chain, write: answer(VIRTIO_CRYPTO_NOTSUPP) });
-    if ((op !== VIRTIO_CRYPTO_OP_ENCRYPT && op !== VIRTIO_CRYPTO_OP_DECRYPT) || keyLen > this.backend.maxCipherKeyLen || keyLen > r.remaining) {
-      return this.#batch.add({ ctx, q, qi, chain, write: answer(VIRTIO_CRYPTO_ERR) });
-    }
-    if (!this.backend.cipherAlgorithms.includes(algo)) return this.#batch.add({ ctx, q, qi, chain, write: answer(VIRTIO_CRYPTO_NOTSUPP) });
-    const key = r.readBytes(keyLen);
-    const encrypt = op === VIRTIO_CRYPTO_OP_ENCRYPT;
+    const made = parseCreateSession(opcode, r, this.#services);
+    if (typeof made === 'number') return this.#batch.add({ ctx, q, qi, chain, write: answer(made) });
     this.#async(
       ctx,
       q,
       qi,
       chain,
-      this.backend.createCipherSession(algo, key, encrypt).then(
-        (cipher) => {
-          if (!cipher) return answer(VIRTIO_CRYPTO_NOTSUPP);
+      made.then(
+        (session) => {
+          if (!session) return answer(VIRTIO_CRYPTO_NOTSUPP);
           if (ctx !== this.#ctx || this.#sessions.size >= this.#maxSessions) return answer(VIRTIO_CRYPTO_ERR);
           const id = this.#nextSession++;
-          this.#sessions.set(id, { encrypt, cipher });
+          this.#sessions.set(id, session);
           return answer(VIRTIO_CRYPTO_OK, id);
         },
         () => answer(VIRTIO_CRYPTO_ERR),
@@ -253,50 +289,25 @@ export class CryptoDevice implements VirtioDevice {
     );
   }
 
-  /** A data queue chain: virtio_crypto_op_data_req for CIPHER_ENCRYPT / CIPHER_DECRYPT. */
+  /** A data queue chain: virtio_crypto_op_data_req; the result goes to the start of the writable part, the status to its last byte. */
   #data(ctx: ActivateContext, q: DeviceQueue, qi: number, chain: DescriptorChain): void {
     const m = ctx.memory;
     const statusAddr = lastByte(chain.writable);
     if (statusAddr < 0) return this.#unanswerable(ctx, q, qi, chain);
-    const status = (s: number, written = 0) => () => (m.writeU8(statusAddr, s), written + 1);
-    if (chain.readableLength < DATA_REQ_SIZE) return this.#batch.add({ ctx, q, qi, chain, write: status(VIRTIO_CRYPTO_ERR) });
-    const r = new ChainReader(m, chain.readable);
-    const opcode = r.readU32();
-    r.skip(4); // algo
-    const sessionId = r.readU64();
-    r.skip(8); // flag (ignored without REVISION_1), padding
-    // virtio_crypto_sym_data_flf: op_type_flf[40] (cipher_data_flf), op_type.
-    const ivLen = r.readU32();
-    const srcLen = r.readU32();
-    const dstLen = r.readU32();
-    r.skip(VIRTIO_CRYPTO_SYM_DATA_REQ_HDR_SIZE - 12);
-    const opType = r.readU32();
-    r.skip(4);
-    if (opcode !== VIRTIO_CRYPTO_CIPHER_ENCRYPT && opcode !== VIRTIO_CRYPTO_CIPHER_DECRYPT) return this.#batch.add({ ctx, q, qi, chain, write: status(VIRTIO_CRYPTO_NOTSUPP) });
-    if (opType !== VIRTIO_CRYPTO_SYM_OP_CIPHER) return this.#batch.add({ ctx, q, qi, chain, write: status(VIRTIO_CRYPTO_NOTSUPP) });
-    const session = this.#sessions.get(sessionId);
-    if (!session) return this.#batch.add({ ctx, q, qi, chain, write: status(VIRTIO_CRYPTO_INVSESS) });
-    const fits = ivLen + srcLen <= r.remaining && dstLen <= chain.writableLength - 1 && ivLen + srcLen + dstLen <= this.#maxSize;
-    if (!fits || dstLen !== srcLen || session.encrypt !== (opcode === VIRTIO_CRYPTO_CIPHER_ENCRYPT)) {
-      return this.#batch.add({ ctx, q, qi, chain, write: status(VIRTIO_CRYPTO_ERR) });
-    }
-    const iv = r.readBytes(ivLen);
-    const src = r.readBytes(srcLen);
     const dst = chain.writable;
-    this.#async(
-      ctx,
-      q,
-      qi,
-      chain,
-      session.cipher.run(iv, src).then(
-        (out) => () => {
-          if (out.length !== dstLen) return status(VIRTIO_CRYPTO_ERR)();
-          new ChainWriter(m, dst).write(out);
-          return status(VIRTIO_CRYPTO_OK, dstLen)();
-        },
-        () => status(VIRTIO_CRYPTO_ERR),
-      ),
-    );
+    const complete = (o: Outcome) => (): number => {
+      if (o.out) new ChainWriter(m, dst).write(o.out);
+      m.writeU8(statusAddr, o.status);
+      return (o.out?.length ?? 0) + 1;
+    };
+    if (chain.readableLength < DATA_REQ_SIZE) return this.#batch.add({ ctx, q, qi, chain, write: complete({ status: VIRTIO_CRYPTO_ERR }) });
+    const outcome = parseDataRequest(new ChainReader(m, chain.readable), chain.writableLength - 1, (s) => (this.#offered & (1 << s)) !== 0, {
+      session: (id) => this.#sessions.get(id),
+      hash: this.#services.hash,
+      maxSize: this.#maxSize,
+    });
+    if (outcome instanceof Promise) this.#async(ctx, q, qi, chain, outcome.then(complete));
+    else this.#batch.add({ ctx, q, qi, chain, write: complete(outcome) });
   }
 
   #unanswerable(ctx: ActivateContext, q: DeviceQueue, qi: number, chain: DescriptorChain): void {

@@ -1,22 +1,36 @@
 /**
- * A virtio crypto driver (driver side of spec 5.9) for the CIPHER service in session mode:
- * reads the configuration (status, max_dataqueues, crypto_services and the CIPHER algorithm
- * mask, [crypto.drv.2]), sends nothing while VIRTIO_CRYPTO_S_HW_READY is clear and re-reads it
- * after a reset ([crypto.drv.1]), keeps keys within max_cipher_key_len and requests within
- * max_size, and uses only session ids the device assigned ([crypto.drv.5]).
+ * A virtio crypto driver (driver side of spec 5.9) for the CIPHER, HASH, MAC and AEAD services
+ * in session mode: reads the configuration (status, max_dataqueues, crypto_services and the
+ * algorithm masks of the services offered, [crypto.drv.2]), sends nothing while
+ * VIRTIO_CRYPTO_S_HW_READY is clear and re-reads it after a reset ([crypto.drv.1]), keeps keys
+ * within max_cipher_key_len / max_auth_key_len and requests within max_size, and uses only
+ * session ids the device assigned, each with its own service's opcodes ([crypto.drv.3-6]).
  */
 import { initializeDevice, featureMask, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_RING_PACKED, type DriverDevice, type DriverTransport, type ResetWaitOptions } from '@virtio/core';
 import type { DriverQueue, GuestAllocator, GuestMemory, Segment } from '@virtio/ring';
 import { CryptoConfigOffset as O } from './config.js';
 import {
+  VIRTIO_CRYPTO_AEAD_CREATE_SESSION,
+  VIRTIO_CRYPTO_AEAD_DECRYPT,
+  VIRTIO_CRYPTO_AEAD_DESTROY_SESSION,
+  VIRTIO_CRYPTO_AEAD_ENCRYPT,
   VIRTIO_CRYPTO_CIPHER_CREATE_SESSION,
   VIRTIO_CRYPTO_CIPHER_DECRYPT,
   VIRTIO_CRYPTO_CIPHER_DESTROY_SESSION,
   VIRTIO_CRYPTO_CIPHER_ENCRYPT,
+  VIRTIO_CRYPTO_HASH,
+  VIRTIO_CRYPTO_HASH_CREATE_SESSION,
+  VIRTIO_CRYPTO_HASH_DESTROY_SESSION,
+  VIRTIO_CRYPTO_MAC,
+  VIRTIO_CRYPTO_MAC_CREATE_SESSION,
+  VIRTIO_CRYPTO_MAC_DESTROY_SESSION,
   VIRTIO_CRYPTO_OP_DECRYPT,
   VIRTIO_CRYPTO_OP_ENCRYPT,
   VIRTIO_CRYPTO_S_HW_READY,
+  VIRTIO_CRYPTO_SERVICE_AEAD,
   VIRTIO_CRYPTO_SERVICE_CIPHER,
+  VIRTIO_CRYPTO_SERVICE_HASH,
+  VIRTIO_CRYPTO_SERVICE_MAC,
   VIRTIO_CRYPTO_SYM_OP_CIPHER,
 } from './protocol.js';
 
@@ -24,6 +38,8 @@ export const CRYPTO_DRIVER_FEATURES = featureMask(VIRTIO_F_INDIRECT_DESC, VIRTIO
 
 /** Largest IV this driver sends, in bytes. */
 const MAX_IV = 64;
+/** Largest key this driver sends, in bytes, whatever the device offers. */
+const MAX_KEY = 1024;
 const CTRL_REQ = 72;
 const DATA_REQ = 72;
 
@@ -43,9 +59,35 @@ export interface CryptoDriverConfig {
   readonly cryptoServices: number;
   /** CIPHER algorithms offered (bit mask over VIRTIO_CRYPTO_CIPHER_*), 0 without the CIPHER service. */
   readonly cipherAlgos: bigint;
+  /** HASH algorithms offered (bit mask over VIRTIO_CRYPTO_HASH_*), 0 without the HASH service. */
+  readonly hashAlgos: number;
+  /** MAC algorithms offered (bit mask over VIRTIO_CRYPTO_MAC_*), 0 without the MAC service. */
+  readonly macAlgos: bigint;
+  /** AEAD algorithms offered (bit mask over VIRTIO_CRYPTO_AEAD_*), 0 without the AEAD service. */
+  readonly aeadAlgos: number;
+  /** Largest CIPHER or AEAD key in bytes (0 when neither is offered). */
   readonly maxCipherKeyLen: number;
+  /** Largest MAC key in bytes (0 without the MAC service). */
+  readonly maxAuthKeyLen: number;
+  /** max_size in bytes. */
   readonly maxSize: number;
 }
+
+/** What the driver remembers of a session the device created. */
+interface DriverSession {
+  readonly service: number;
+  /** CIPHER, AEAD: the direction. */
+  readonly encrypt?: boolean;
+  /** HASH, MAC: hash_result_len; AEAD: tag_len. */
+  readonly len?: number;
+}
+
+const DESTROY_OPCODE: Readonly<Record<number, number>> = {
+  [VIRTIO_CRYPTO_SERVICE_CIPHER]: VIRTIO_CRYPTO_CIPHER_DESTROY_SESSION,
+  [VIRTIO_CRYPTO_SERVICE_HASH]: VIRTIO_CRYPTO_HASH_DESTROY_SESSION,
+  [VIRTIO_CRYPTO_SERVICE_MAC]: VIRTIO_CRYPTO_MAC_DESTROY_SESSION,
+  [VIRTIO_CRYPTO_SERVICE_AEAD]: VIRTIO_CRYPTO_AEAD_DESTROY_SESSION,
+};
 
 export class CryptoDriverError extends Error {
   constructor(
@@ -82,8 +124,8 @@ export class CryptoDriver {
   config: CryptoDriverConfig;
   readonly #data: SlotRing[] = [];
   readonly #control: SlotRing;
-  /** Session ids the device assigned and that were not destroyed ([crypto.drv.5]). */
-  readonly #sessions = new Set<bigint>();
+  /** Sessions the device assigned and that were not destroyed ([crypto.drv.3-6]). */
+  readonly #sessions = new Map<bigint, DriverSession>();
   #failed: Error | undefined;
 
   /** @throws DeviceInitError when the device is not usable */
@@ -108,7 +150,7 @@ export class CryptoDriver {
     });
     this.config = this.#readConfig();
     const ctrl = this.device.queues[controlIndex] as DriverQueue<number>;
-    const ctrlSlot = align8(CTRL_REQ + this.config.maxCipherKeyLen) + 16;
+    const ctrlSlot = align8(CTRL_REQ + this.#maxKey()) + 16;
     this.#control = new SlotRing(controlIndex, ctrl, opts.allocator.alloc(ctrlSlot * ctrl.config.size, 8), ctrlSlot);
     for (let i = 0; i < controlIndex; i++) {
       const q = this.device.queues[i] as DriverQueue<number> | undefined;
@@ -119,17 +161,29 @@ export class CryptoDriver {
   #readConfig(): CryptoDriverConfig {
     return this.device.readConfig((c) => {
       const services = c.u32(O.crypto_services);
-      const cipher = (services & (1 << VIRTIO_CRYPTO_SERVICE_CIPHER)) !== 0;
+      const offers = (service: number) => (services & (1 << service)) !== 0;
+      const cipher = offers(VIRTIO_CRYPTO_SERVICE_CIPHER);
+      const mac = offers(VIRTIO_CRYPTO_SERVICE_MAC);
+      const aead = offers(VIRTIO_CRYPTO_SERVICE_AEAD);
       return {
         hwReady: (c.u32(O.status) & VIRTIO_CRYPTO_S_HW_READY) !== 0,
         maxDataqueues: c.u32(O.max_dataqueues),
         cryptoServices: services,
         // [crypto.drv.2] algorithm masks only for the services offered.
         cipherAlgos: cipher ? BigInt(c.u32(O.cipher_algo_l)) | (BigInt(c.u32(O.cipher_algo_h)) << 32n) : 0n,
-        maxCipherKeyLen: cipher ? c.u32(O.max_cipher_key_len) : 0,
+        hashAlgos: offers(VIRTIO_CRYPTO_SERVICE_HASH) ? c.u32(O.hash_algo) : 0,
+        macAlgos: mac ? BigInt(c.u32(O.mac_algo_l)) | (BigInt(c.u32(O.mac_algo_h)) << 32n) : 0n,
+        aeadAlgos: aead ? c.u32(O.aead_algo) : 0,
+        maxCipherKeyLen: cipher || aead ? c.u32(O.max_cipher_key_len) : 0,
+        maxAuthKeyLen: mac ? c.u32(O.max_auth_key_len) : 0,
         maxSize: c.u32(O.max_size) + c.u32(O.max_size + 4) * 2 ** 32,
       };
     });
+  }
+
+  /** Largest key a create-session request carries, in bytes (bounded: the slots are allocated from it). */
+  #maxKey(): number {
+    return Math.min(Math.max(this.config.maxCipherKeyLen, this.config.maxAuthKeyLen), MAX_KEY);
   }
 
   /** Re-reads `status` (VIRTIO_CRYPTO_S_HW_READY); @returns whether the device is ready. */
@@ -150,17 +204,61 @@ export class CryptoDriver {
   async createCipherSession(algo: number, key: Uint8Array, direction: 'encrypt' | 'decrypt'): Promise<{ status: number; sessionId: bigint }> {
     if (algo <= 0 || algo > 63 || (this.config.cipherAlgos & (1n << BigInt(algo))) === 0n) throw new RangeError(`crypto: cipher algorithm ${algo} not offered`);
     if (key.length > this.config.maxCipherKeyLen) throw new RangeError(`crypto: key of ${key.length} bytes exceeds max_cipher_key_len ${this.config.maxCipherKeyLen}`);
+    const op = direction === 'encrypt' ? VIRTIO_CRYPTO_OP_ENCRYPT : VIRTIO_CRYPTO_OP_DECRYPT;
+    // virtio_crypto_sym_create_session_flf: cipher_session_flf (algo, key_len, op), op_type at 48.
+    return this.#create(VIRTIO_CRYPTO_CIPHER_CREATE_SESSION, algo, [algo, key.length, op], key, { service: VIRTIO_CRYPTO_SERVICE_CIPHER, encrypt: direction === 'encrypt' }, VIRTIO_CRYPTO_SYM_OP_CIPHER);
+  }
+
+  /**
+   * Creates a HASH session giving `resultLen`-byte digests (the leading bytes of the algorithm's).
+   * @returns the device's status and, when VIRTIO_CRYPTO_OK, its session id
+   * @throws (rejects) RangeError for an algorithm the device does not offer or a resultLen of 0
+   */
+  async createHashSession(algo: number, resultLen: number): Promise<{ status: number; sessionId: bigint }> {
+    if (!offered(BigInt(this.config.hashAlgos), algo)) throw new RangeError(`crypto: hash algorithm ${algo} not offered`);
+    if (!Number.isInteger(resultLen) || resultLen < 1 || resultLen > 0xffffffff) throw new RangeError(`crypto: hash_result_len ${resultLen}`);
+    // virtio_crypto_hash_create_session_flf: algo, hash_result_len.
+    return this.#create(VIRTIO_CRYPTO_HASH_CREATE_SESSION, algo, [algo, resultLen], new Uint8Array(0), { service: VIRTIO_CRYPTO_SERVICE_HASH, len: resultLen });
+  }
+
+  /**
+   * Creates a MAC session keyed with `key`, giving `resultLen`-byte MACs.
+   * @returns the device's status and, when VIRTIO_CRYPTO_OK, its session id
+   * @throws (rejects) RangeError for an algorithm the device does not offer, a key over max_auth_key_len or a resultLen of 0
+   */
+  async createMacSession(algo: number, resultLen: number, key: Uint8Array): Promise<{ status: number; sessionId: bigint }> {
+    if (!offered(this.config.macAlgos, algo)) throw new RangeError(`crypto: MAC algorithm ${algo} not offered`);
+    // [crypto.drv.1] auth_key_len within max_auth_key_len.
+    if (key.length > this.config.maxAuthKeyLen) throw new RangeError(`crypto: key of ${key.length} bytes exceeds max_auth_key_len ${this.config.maxAuthKeyLen}`);
+    if (!Number.isInteger(resultLen) || resultLen < 1 || resultLen > 0xffffffff) throw new RangeError(`crypto: hash_result_len ${resultLen}`);
+    // virtio_crypto_mac_create_session_flf: algo, hash_result_len, auth_key_len, padding.
+    return this.#create(VIRTIO_CRYPTO_MAC_CREATE_SESSION, algo, [algo, resultLen, key.length], key, { service: VIRTIO_CRYPTO_SERVICE_MAC, len: resultLen });
+  }
+
+  /**
+   * Creates an AEAD session in one direction with `tagLen`-byte tags.
+   * @returns the device's status and, when VIRTIO_CRYPTO_OK, its session id
+   * @throws (rejects) RangeError for an algorithm the device does not offer or a key over max_cipher_key_len
+   */
+  async createAeadSession(algo: number, key: Uint8Array, tagLen: number, direction: 'encrypt' | 'decrypt', aadLen = 0): Promise<{ status: number; sessionId: bigint }> {
+    if (!offered(BigInt(this.config.aeadAlgos), algo)) throw new RangeError(`crypto: AEAD algorithm ${algo} not offered`);
+    if (key.length > this.config.maxCipherKeyLen) throw new RangeError(`crypto: key of ${key.length} bytes exceeds max_cipher_key_len ${this.config.maxCipherKeyLen}`);
+    const op = direction === 'encrypt' ? VIRTIO_CRYPTO_OP_ENCRYPT : VIRTIO_CRYPTO_OP_DECRYPT;
+    // virtio_crypto_aead_create_session_flf: algo, key_len, tag_len, aad_len, op, padding.
+    return this.#create(VIRTIO_CRYPTO_AEAD_CREATE_SESSION, algo, [algo, key.length, tagLen, aadLen, op], key, { service: VIRTIO_CRYPTO_SERVICE_AEAD, encrypt: direction === 'encrypt', len: tagLen });
+  }
+
+  /** A create-session request: header, `flf` words padded to 56 bytes (op_type at 48 if given), the key, a 16-byte outcome. */
+  #create(opcode: number, algo: number, flf: readonly number[], key: Uint8Array, session: DriverSession, opType?: number): Promise<{ status: number; sessionId: bigint }> {
     const m = this.memory;
     return this.#submit(this.#control, (a) => {
       m.write(a, new Uint8Array(CTRL_REQ));
-      m.writeU32(a, VIRTIO_CRYPTO_CIPHER_CREATE_SESSION);
+      m.writeU32(a, opcode);
       m.writeU32(a + 4, algo);
-      m.writeU32(a + 16, algo);
-      m.writeU32(a + 20, key.length);
-      m.writeU32(a + 24, direction === 'encrypt' ? VIRTIO_CRYPTO_OP_ENCRYPT : VIRTIO_CRYPTO_OP_DECRYPT);
-      m.writeU32(a + 16 + 48, VIRTIO_CRYPTO_SYM_OP_CIPHER);
+      flf.forEach((v, i) => m.writeU32(a + 16 + 4 * i, v));
+      if (opType !== undefined) m.writeU32(a + 16 + 48, opType);
       m.write(a + CTRL_REQ, key);
-      const input = a + align8(CTRL_REQ + this.config.maxCipherKeyLen);
+      const input = a + align8(CTRL_REQ + this.#maxKey());
       m.writeU64(input, 0);
       m.writeU32(input + 8, 0xff);
       return {
@@ -169,20 +267,22 @@ export class CryptoDriver {
         done: () => {
           const status = m.readU32(input + 8);
           const sessionId = m.readU64(input);
-          if (status === 0) this.#sessions.add(sessionId);
+          if (status === 0) this.#sessions.set(sessionId, session);
           return { status, sessionId };
         },
       };
     });
   }
 
-  /** Destroys a session the device created ([crypto.drv.5]); resolves with the status byte. */
+  /** Destroys a session the device created, with its service's destroy opcode ([crypto.drv.5]); resolves with the status byte. */
   destroySession(sessionId: bigint): Promise<number> {
-    if (!this.#sessions.delete(sessionId)) return Promise.reject(new RangeError(`crypto: session ${sessionId} was not created by the device`));
+    const session = this.#sessions.get(sessionId);
+    if (!session) return Promise.reject(new RangeError(`crypto: session ${sessionId} was not created by the device`));
+    this.#sessions.delete(sessionId);
     const m = this.memory;
     return this.#submit(this.#control, (a) => {
       m.write(a, new Uint8Array(CTRL_REQ));
-      m.writeU32(a, VIRTIO_CRYPTO_CIPHER_DESTROY_SESSION);
+      m.writeU32(a, DESTROY_OPCODE[session.service]);
       m.writeU64(a + 16, sessionId);
       const st = a + CTRL_REQ;
       m.writeU8(st, 0xff);
@@ -197,28 +297,91 @@ export class CryptoDriver {
    * an IV over 64 bytes or a request over max_size
    */
   cipher(sessionId: bigint, direction: 'encrypt' | 'decrypt', iv: Uint8Array, src: readonly Segment[], dst: readonly Segment[], queue = 0): Promise<number> {
-    const srcLen = src.reduce((n, s) => n + s.len, 0);
-    const dstLen = dst.reduce((n, s) => n + s.len, 0);
-    if (!this.#sessions.has(sessionId)) return Promise.reject(new RangeError(`crypto: session ${sessionId} was not created by the device`));
+    const [srcLen, dstLen] = [total(src), total(dst)];
+    const session = this.#sessions.get(sessionId);
+    if (session?.service !== VIRTIO_CRYPTO_SERVICE_CIPHER) return Promise.reject(new RangeError(`crypto: session ${sessionId} was not created by the device as a CIPHER session`));
     if (srcLen !== dstLen) return Promise.reject(new RangeError('crypto: src and dst lengths differ'));
     if (iv.length > MAX_IV) return Promise.reject(new RangeError(`crypto: IV of ${iv.length} bytes`));
     if (iv.length + srcLen + dstLen > this.config.maxSize) return Promise.reject(new RangeError(`crypto: request over max_size ${this.config.maxSize}`));
+    // virtio_crypto_sym_data_flf: cipher_data_flf (iv_len, src_data_len, dst_data_len), op_type at 40.
+    const opcode = direction === 'encrypt' ? VIRTIO_CRYPTO_CIPHER_ENCRYPT : VIRTIO_CRYPTO_CIPHER_DECRYPT;
+    return this.#dataRequest(queue, opcode, sessionId, [iv.length, srcLen, dstLen], iv, src, dst, VIRTIO_CRYPTO_SYM_OP_CIPHER);
+  }
+
+  /**
+   * Hashes the device-readable `src` with a HASH session ([crypto.drv.3]); the digest
+   * (the session's hash_result_len bytes) lands in the device-writable `result`.
+   * Resolves with the status byte.
+   * @throws (rejects) RangeError for a session the device did not create as a HASH session,
+   * a `result` of another length or a request over max_size
+   */
+  hash(sessionId: bigint, src: readonly Segment[], result: readonly Segment[], queue = 0): Promise<number> {
+    return this.#digest(VIRTIO_CRYPTO_SERVICE_HASH, VIRTIO_CRYPTO_HASH, sessionId, src, result, queue);
+  }
+
+  /**
+   * MACs the device-readable `src` with a MAC session ([crypto.drv.4]); the MAC (the session's
+   * hash_result_len bytes) lands in the device-writable `result`. Resolves with the status byte.
+   * @throws (rejects) RangeError as {@link hash}, for MAC sessions
+   */
+  mac(sessionId: bigint, src: readonly Segment[], result: readonly Segment[], queue = 0): Promise<number> {
+    return this.#digest(VIRTIO_CRYPTO_SERVICE_MAC, VIRTIO_CRYPTO_MAC, sessionId, src, result, queue);
+  }
+
+  #digest(service: number, opcode: number, sessionId: bigint, src: readonly Segment[], result: readonly Segment[], queue: number): Promise<number> {
+    const session = this.#sessions.get(sessionId);
+    const name = service === VIRTIO_CRYPTO_SERVICE_HASH ? 'HASH' : 'MAC';
+    if (session?.service !== service) return Promise.reject(new RangeError(`crypto: session ${sessionId} was not created by the device as a ${name} session`));
+    const srcLen = total(src);
+    const resultLen = total(result);
+    if (resultLen !== session.len) return Promise.reject(new RangeError(`crypto: result of ${resultLen} bytes for hash_result_len ${session.len}`));
+    if (srcLen + resultLen > this.config.maxSize) return Promise.reject(new RangeError(`crypto: request over max_size ${this.config.maxSize}`));
+    // virtio_crypto_hash_data_flf: src_data_len, hash_result_len.
+    return this.#dataRequest(queue, opcode, sessionId, [srcLen, resultLen], new Uint8Array(0), src, result);
+  }
+
+  /**
+   * Encrypts (ciphertext and tag into `dst`, which must hold src + tag_len bytes) or decrypts
+   * (`src` is ciphertext then tag; the plaintext, src - tag_len bytes, into `dst`) with an AEAD
+   * session of that direction ([crypto.drv.6]); `aad` is authenticated, not encrypted.
+   * Resolves with the status byte (VIRTIO_CRYPTO_BADMSG when a tag does not verify).
+   * @throws (rejects) RangeError for a session the device did not create as such, a `dst` of
+   * another length, an IV over 64 bytes or a request over max_size
+   */
+  aead(sessionId: bigint, direction: 'encrypt' | 'decrypt', iv: Uint8Array, src: readonly Segment[], aad: readonly Segment[], dst: readonly Segment[], queue = 0): Promise<number> {
+    const session = this.#sessions.get(sessionId);
+    if (session?.service !== VIRTIO_CRYPTO_SERVICE_AEAD || session.encrypt !== (direction === 'encrypt')) {
+      return Promise.reject(new RangeError(`crypto: session ${sessionId} was not created by the device as an AEAD ${direction} session`));
+    }
+    const tagLen = session.len ?? 0;
+    const [srcLen, aadLen, dstLen] = [total(src), total(aad), total(dst)];
+    if (dstLen !== (direction === 'encrypt' ? srcLen + tagLen : srcLen - tagLen)) return Promise.reject(new RangeError('crypto: dst length does not match src and tag_len'));
+    if (iv.length > MAX_IV) return Promise.reject(new RangeError(`crypto: IV of ${iv.length} bytes`));
+    if (iv.length + srcLen + aadLen + dstLen > this.config.maxSize) return Promise.reject(new RangeError(`crypto: request over max_size ${this.config.maxSize}`));
+    // virtio_crypto_aead_data_flf: iv_len, aad_len, src_data_len, dst_data_len, tag_len, reserved.
+    const opcode = direction === 'encrypt' ? VIRTIO_CRYPTO_AEAD_ENCRYPT : VIRTIO_CRYPTO_AEAD_DECRYPT;
+    return this.#dataRequest(queue, opcode, sessionId, [iv.length, aadLen, srcLen, dstLen, tagLen], iv, [...src, ...aad], dst);
+  }
+
+  /**
+   * A data request: header (flag 0: ignored without VIRTIO_CRYPTO_F_REVISION_1), `flf` words
+   * padded to 48 bytes (op_type at 40 if given), `iv` from the slot, then `readable`; `writable`
+   * then the status byte.
+   */
+  #dataRequest(queue: number, opcode: number, sessionId: bigint, flf: readonly number[], iv: Uint8Array, readable: readonly Segment[], writable: readonly Segment[], opType?: number): Promise<number> {
     const rq = this.#data[queue];
     if (!rq) return Promise.reject(new RangeError(`crypto: no data queue ${queue}`));
     const m = this.memory;
     return this.#submit(rq, (a) => {
       m.write(a, new Uint8Array(DATA_REQ));
-      m.writeU32(a, direction === 'encrypt' ? VIRTIO_CRYPTO_CIPHER_ENCRYPT : VIRTIO_CRYPTO_CIPHER_DECRYPT);
+      m.writeU32(a, opcode);
       m.writeU64(a + 8, sessionId);
-      m.writeU32(a + 24, iv.length);
-      m.writeU32(a + 28, srcLen);
-      m.writeU32(a + 32, dstLen);
-      m.writeU32(a + 24 + 40, VIRTIO_CRYPTO_SYM_OP_CIPHER);
+      flf.forEach((v, i) => m.writeU32(a + 24 + 4 * i, v));
+      if (opType !== undefined) m.writeU32(a + 24 + 40, opType);
       m.write(a + DATA_REQ, iv);
       const st = a + DATA_REQ + MAX_IV;
       m.writeU8(st, 0xff);
-      const out: Segment[] = [{ addr: a, len: DATA_REQ + iv.length }, ...src];
-      return { out, in: [...dst, { addr: st, len: 1 }], done: () => m.readU8(st) };
+      return { out: [{ addr: a, len: DATA_REQ + iv.length }, ...readable], in: [...writable, { addr: st, len: 1 }], done: () => m.readU8(st) };
     });
   }
 
@@ -303,3 +466,5 @@ export class CryptoDriver {
 }
 
 const align8 = (n: number) => (n + 7) & ~7;
+const total = (segs: readonly Segment[]) => segs.reduce((n, s) => n + s.len, 0);
+const offered = (mask: bigint, algo: number) => Number.isInteger(algo) && algo > 0 && algo < 64 && (mask & (1n << BigInt(algo))) !== 0n;

@@ -1,7 +1,9 @@
 // Public exports of @virtio/crypto.
 export * from './protocol.js';
 export { CryptoConfigOffset, CryptoConfigSpace, VIRTIO_CRYPTO_CONFIG_SIZE, type CryptoConfigFields } from './config.js';
-export type { CipherBackend, CipherSession } from './backend.js';
+export type { AeadBackend, AeadSession, CipherBackend, CipherSession, HashBackend, MacBackend, MacSession } from './backend.js';
 export { WebCryptoCipherBackend, type SubtleCipher } from './backends/webcrypto.js';
+export { WebCryptoHashBackend, WebCryptoMacBackend, type SubtleDigest } from './backends/webcrypto-hash.js';
+export { WebCryptoAeadBackend, type SubtleAead } from './backends/webcrypto-aead.js';
 export { CryptoDevice, CRYPTO_DEFAULT_RING_FEATURES, type CryptoDeviceOptions } from './device.js';
 export { CryptoDriver, CryptoDriverError, CRYPTO_DRIVER_FEATURES, type CryptoDriverOptions, type CryptoDriverConfig } from './driver.js';

@@ -22,6 +22,31 @@ export const VIRTIO_CRYPTO_CIPHER_AES_ECB = 2;
 export const VIRTIO_CRYPTO_CIPHER_AES_CBC = 3;
 export const VIRTIO_CRYPTO_CIPHER_AES_CTR = 4;
 
+/** HASH algorithms (values and bit numbers of hash_algo). */
+export const VIRTIO_CRYPTO_NO_HASH = 0;
+export const VIRTIO_CRYPTO_HASH_MD5 = 1;
+export const VIRTIO_CRYPTO_HASH_SHA1 = 2;
+export const VIRTIO_CRYPTO_HASH_SHA_224 = 3;
+export const VIRTIO_CRYPTO_HASH_SHA_256 = 4;
+export const VIRTIO_CRYPTO_HASH_SHA_384 = 5;
+export const VIRTIO_CRYPTO_HASH_SHA_512 = 6;
+
+/** MAC algorithms (values and bit numbers of mac_algo_l/h). */
+export const VIRTIO_CRYPTO_NO_MAC = 0;
+export const VIRTIO_CRYPTO_MAC_HMAC_MD5 = 1;
+export const VIRTIO_CRYPTO_MAC_HMAC_SHA1 = 2;
+export const VIRTIO_CRYPTO_MAC_HMAC_SHA_224 = 3;
+export const VIRTIO_CRYPTO_MAC_HMAC_SHA_256 = 4;
+export const VIRTIO_CRYPTO_MAC_HMAC_SHA_384 = 5;
+export const VIRTIO_CRYPTO_MAC_HMAC_SHA_512 = 6;
+export const VIRTIO_CRYPTO_MAC_CMAC_AES = 26;
+
+/** AEAD algorithms (values and bit numbers of aead_algo). */
+export const VIRTIO_CRYPTO_NO_AEAD = 0;
+export const VIRTIO_CRYPTO_AEAD_GCM = 1;
+export const VIRTIO_CRYPTO_AEAD_CCM = 2;
+export const VIRTIO_CRYPTO_AEAD_CHACHA20_POLY1305 = 3;
+
 /** Status of config `status`. */
 export const VIRTIO_CRYPTO_S_HW_READY = 1 << 0;
 

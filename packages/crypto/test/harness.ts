@@ -2,7 +2,16 @@
 import { BumpAllocator, FlatGuestMemory } from '@virtio/ring';
 import { featureMask, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_RING_PACKED } from '@virtio/core';
 import { LoopbackTransport } from '@virtio/core/testing';
-import { CRYPTO_DRIVER_FEATURES, CryptoDevice, CryptoDriver, WebCryptoCipherBackend, type CryptoDeviceOptions } from '../src/index.js';
+import {
+  CRYPTO_DRIVER_FEATURES,
+  CryptoDevice,
+  CryptoDriver,
+  WebCryptoAeadBackend,
+  WebCryptoCipherBackend,
+  WebCryptoHashBackend,
+  WebCryptoMacBackend,
+  type CryptoDeviceOptions,
+} from '../src/index.js';
 
 export const MEM_SIZE = 4 << 20;
 export const RING_MODES = [
@@ -12,9 +21,12 @@ export const RING_MODES = [
   { name: 'packed+indirect+event_idx', ring: featureMask(VIRTIO_F_RING_PACKED, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_EVENT_IDX) },
 ] as const;
 
+/** Every service this package implements, on WebCrypto. */
+export const allServices = () => ({ backend: new WebCryptoCipherBackend(), hash: new WebCryptoHashBackend(), mac: new WebCryptoMacBackend(), aead: new WebCryptoAeadBackend() });
+
 export function rig(opts: Partial<CryptoDeviceOptions> & { ring?: bigint; queues?: number } = {}) {
   const memory = new FlatGuestMemory(new Uint8Array(MEM_SIZE));
-  const device = new CryptoDevice({ backend: new WebCryptoCipherBackend(), ...opts });
+  const device = new CryptoDevice({ ...allServices(), ...opts });
   const transport = new LoopbackTransport(device, { memory, transport: 'mmio' });
   const driver = new CryptoDriver(transport, {
     memory,
