@@ -8,10 +8,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const [kernel, initrd, cmdline, runsText] = process.argv.slice(2);
-const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
-const TSCONFIG = fileURLToPath(new URL('../tsconfig.json', import.meta.url));
+// The bin as users run it: the prebuilt bundle (`npm run bench` brings it up to date on the host first).
+const BIN = fileURLToPath(new URL('../bin/virtio-vmm.mjs', import.meta.url));
 
-const vmm = [process.execPath, '--import', import.meta.resolve('tsx'), MAIN, 'run', '--direct', '--kernel', kernel, '--initrd', initrd, '--cmdline', cmdline, '--memory', '512M', '--cpus', '1'];
+const vmm = [process.execPath, BIN, 'run', '--direct', '--kernel', kernel, '--initrd', initrd, '--cmdline', cmdline, '--memory', '512M', '--cpus', '1'];
 const qemu = ['qemu-system-x86_64', '-enable-kvm', '-cpu', 'host', '-smp', '1', '-m', '512M', '-object', 'memory-backend-memfd,id=ram,size=512M', '-machine', 'pc,memory-backend=ram', '-nographic', '-nodefaults', '-serial', 'stdio', '-no-reboot', '-nic', 'none', '-kernel', kernel, '-initrd', initrd, '-append', cmdline];
 
 /** RssAnon + RssFile of a process and its threads, in KiB (0 once it is gone). */
@@ -28,7 +28,7 @@ function rssKiB(pid: number): number {
 function boot(name: string, argv: string[]): Promise<Record<string, unknown>> {
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TSX_TSCONFIG_PATH: TSCONFIG } });
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     let firstMs: number | undefined;
     let outputMs: number | undefined;
     let out = '';
