@@ -12,7 +12,23 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { PciBusError } from '../pci/bus.js';
 import { type DeviceThreads, startDeviceThreads } from '../virtio/device-host.js';
 import type { VirtioSpecs } from '../virtio/devices.js';
-import { combineEdits, NO_EDITS, parseConsole, parseDefaultTransport, parseDisk, parseFeatures, parseNet, parseRing, parseRng } from '../virtio/options.js';
+import {
+  combineEdits,
+  NO_EDITS,
+  parseBalloon,
+  parseConsole,
+  parseCrypto,
+  parseDefaultTransport,
+  parseDisk,
+  parseFeatures,
+  parseInput,
+  parseNet,
+  parseRing,
+  parseRng,
+  parseScsi,
+  parseVsock,
+} from '../virtio/options.js';
+import { deviceCount } from '../virtio/devices.js';
 
 /** RAM the devices can reach (guest memory below the PCI hole). */
 const LOW_RAM_LIMIT = 3 * 2 ** 30;
@@ -30,6 +46,11 @@ export interface RunOptions {
   net?: string[];
   console?: string | true;
   rng?: string | true;
+  scsi?: string[];
+  vsock?: string;
+  balloon?: string | true;
+  input?: string[];
+  crypto?: string | true;
   ring?: string;
   features?: string;
   transport?: string;
@@ -42,6 +63,11 @@ function deviceArgv(opts: RunOptions): string[] {
   for (const n of opts.net ?? []) argv.push('--net', n);
   if (opts.console !== undefined) argv.push(opts.console === true ? '--console' : `--console=${opts.console}`);
   if (opts.rng !== undefined) argv.push(opts.rng === true ? '--rng' : `--rng=${opts.rng}`);
+  for (const s of opts.scsi ?? []) argv.push('--scsi', s);
+  if (opts.vsock !== undefined) argv.push('--vsock', opts.vsock);
+  if (opts.balloon !== undefined) argv.push(opts.balloon === true ? '--balloon' : `--balloon=${opts.balloon}`);
+  for (const i of opts.input ?? []) argv.push('--input', i);
+  if (opts.crypto !== undefined) argv.push(opts.crypto === true ? '--crypto' : `--crypto=${opts.crypto}`);
   if (opts.ring !== undefined) argv.push('--ring', opts.ring);
   if (opts.features !== undefined) argv.push('--features', opts.features);
   if (opts.transport !== undefined) argv.push('--transport', opts.transport);
@@ -57,6 +83,11 @@ function deviceSpecs(opts: RunOptions): VirtioSpecs {
     nets: (opts.net ?? []).map((n) => parseNet(n, transport)),
     console: opts.console === undefined ? undefined : parseConsole(opts.console, transport),
     rng: opts.rng === undefined ? undefined : parseRng(opts.rng, transport),
+    scsi: (opts.scsi ?? []).map((s) => parseScsi(s, transport)),
+    vsock: opts.vsock === undefined ? undefined : parseVsock(opts.vsock, transport),
+    balloon: opts.balloon === undefined ? undefined : parseBalloon(opts.balloon, transport),
+    inputs: (opts.input ?? []).map((i) => parseInput(i, transport)),
+    crypto: opts.crypto === undefined ? undefined : parseCrypto(opts.crypto, transport),
     features: combineEdits(ring, parseFeatures(opts.features ?? '')),
   };
 }
@@ -67,11 +98,21 @@ export const DEFAULT_GUEST_CHECKS = ['shell'];
 export const DEFAULT_GUEST_VIRTIO_CHECKS = [hvcShellCheck.name];
 
 function hasDevices(s: VirtioSpecs): boolean {
-  return s.disks.length > 0 || s.nets.length > 0 || s.console !== undefined || s.rng !== undefined;
+  return deviceCount(s) > 0;
 }
 
 function hasDeviceOptions(o: RunOptions): boolean {
-  return (o.disk?.length ?? 0) > 0 || (o.net?.length ?? 0) > 0 || o.console !== undefined || o.rng !== undefined;
+  return (
+    (o.disk?.length ?? 0) > 0 ||
+    (o.net?.length ?? 0) > 0 ||
+    o.console !== undefined ||
+    o.rng !== undefined ||
+    (o.scsi?.length ?? 0) > 0 ||
+    o.vsock !== undefined ||
+    o.balloon !== undefined ||
+    (o.input?.length ?? 0) > 0 ||
+    o.crypto !== undefined
+  );
 }
 
 /** The default guest's devices: the cached ext4 disk, a TAP card where permitted, hvc0, entropy. */
@@ -140,7 +181,8 @@ export async function runCommand(given: RunOptions): Promise<number> {
     if (opts.stats) argv.push('--stats');
     argv.push(...deviceArgv(opts));
     const { runWhereKvmWorks } = await import('@virtio/test-guest');
-    const writableDirs = specs.disks.filter((d) => !d.readOnly).map((d) => dirname(resolve(d.path)));
+    const writableDirs = [...specs.disks, ...(specs.scsi ?? [])].filter((d) => !d.readOnly).map((d) => dirname(resolve(d.path)));
+    if (specs.vsock?.socket !== undefined) writableDirs.push(dirname(resolve(specs.vsock.socket)));
     const r = await runWhereKvmWorks(argv, { interactive: true, timeoutMs: RIG_SESSION_MS, writableDirs });
     if (r.mode === 'skipped') throw new CliError(r.reason ?? 'no KVM that can run a stock kernel');
     if (r.infraFailure) log(`rig failure: ${r.infraFailure}`);
@@ -152,7 +194,7 @@ export async function runCommand(given: RunOptions): Promise<number> {
 
 /** Checks every --disk image before anything boots: one line for a missing or inaccessible file. */
 function checkDisks(specs: VirtioSpecs): void {
-  for (const d of specs.disks) {
+  for (const d of [...specs.disks, ...(specs.scsi ?? [])]) {
     try {
       accessSync(d.path, d.readOnly ? constants.R_OK : constants.R_OK | constants.W_OK);
       if (!statSync(d.path).isFile()) throw Object.assign(new Error(), { code: 'not a regular file' });

@@ -12,7 +12,7 @@ import { CliError } from '../cli/load-files.js';
 import type { Machine } from '../machine/machine.js';
 import type { PciFunction } from '../pci/function.js';
 import type { DeviceReport, DeviceThreadData, FromDeviceThread, ToDeviceThread } from './device-messages.js';
-import type { VirtioSpecs } from './devices.js';
+import { deviceCount, type VirtioSpecs } from './devices.js';
 import type { NotifierData } from './notifier.js';
 import { NotifySet } from './notify-set.js';
 import { RegisterClient, RegOp } from './register-channel.js';
@@ -53,8 +53,7 @@ function once<T extends FromDeviceThread['type']>(worker: Worker, type: T): Prom
 export async function startDeviceThreads(machine: Machine, specs: VirtioSpecs, consoleFd: number, log: (line: string) => void): Promise<DeviceThreads> {
   const { vm, platform } = machine;
   const registers = new RegisterClient();
-  const count = specs.disks.length + specs.nets.length + (specs.console ? 1 : 0) + (specs.rng ? 1 : 0);
-  const notify = new NotifySet(count);
+  const notify = new NotifySet(deviceCount(specs));
   const ram = machine.lowRamHost;
   const workerData: DeviceThreadData = {
     specs,

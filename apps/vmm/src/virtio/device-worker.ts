@@ -13,6 +13,7 @@ import { PciTransport } from '@virtio/pci';
 import { FlatGuestMemory } from '@virtio/ring';
 import { createDevices, openDisks, openTaps } from './devices.js';
 import { NotifySet } from './notify-set.js';
+import { createOtherDevices } from './other-devices.js';
 import { RegOp, type RegRequest, serveRegisters } from './register-channel.js';
 import type { DeviceReport, DeviceThreadData, FromDeviceThread, ToDeviceThread } from './device-messages.js';
 
@@ -34,8 +35,11 @@ async function main(): Promise<void> {
   const disks = await openDisks(data.specs.disks);
   const { nets, taps } = openTaps(data.specs.nets, log);
   const made = createDevices({ ...data.specs, nets }, { disks, taps }, data.consoleFd);
-  const wiring: Wiring[] = made.devices.map(() => ({}));
-  const transports = made.devices.map(({ device, transport }, i) => {
+  const others = await createOtherDevices(data.specs, data.specs.features, log);
+  await others.start();
+  const all = [...made.devices, ...others.devices];
+  const wiring: Wiring[] = all.map(() => ({}));
+  const transports = all.map(({ device, transport }, i) => {
     const w = wiring[i];
     if (transport === 'mmio') {
       // The pin is edge-triggered (the DSDT says so): a rising InterruptStatus is one pulse.

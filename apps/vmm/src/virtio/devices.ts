@@ -14,14 +14,23 @@ import { CryptoEntropySource, ENTROPY_DEFAULT_RING_FEATURES, EntropyDevice } fro
 import { CliError } from '../cli/load-files.js';
 import { applyEdits, combineEdits, type ConsoleSpec, type DiskSpec, type FeatureEdits, type NetSpec, type RngSpec, type TransportKind } from './options.js';
 import { featureMask, VIRTIO_F_IN_ORDER, type VirtioDevice } from '@virtio/core';
+import { otherDeviceCount, type OtherDeviceSpecs } from './other-devices.js';
 
-/** The virtio devices of one run. `features` (from --ring and --features) applies to every device. */
-export interface VirtioSpecs {
+/**
+ * The virtio devices of one run. `features` (from --ring and --features) applies to every device.
+ * The devices of {@link OtherDeviceSpecs} (scsi, vsock, balloon, input, crypto) come after rng.
+ */
+export interface VirtioSpecs extends OtherDeviceSpecs {
   readonly disks: readonly DiskSpec[];
   readonly nets: readonly NetSpec[];
   readonly console?: ConsoleSpec;
   readonly rng?: RngSpec;
   readonly features: FeatureEdits;
+}
+
+/** How many devices `specs` asks for (every kind, in the device thread's order). */
+export function deviceCount(specs: VirtioSpecs): number {
+  return specs.disks.length + specs.nets.length + (specs.console ? 1 : 0) + (specs.rng ? 1 : 0) + otherDeviceCount(specs);
 }
 
 /**

@@ -1,7 +1,9 @@
 /**
- * Parsing of the virtio device options of `virtio-vmm run`: --disk, --console, --rng,
- * --ring and --features. Errors are CliError with a one-line message.
+ * Parsing of the virtio device options of `virtio-vmm run`: --disk, --net, --console, --rng,
+ * --scsi, --vsock, --balloon, --input, --crypto, --ring and --features. Errors are CliError
+ * with a one-line message.
  */
+import { parseMemorySize } from '../boot/layout.js';
 import { featureMask, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_IN_ORDER, VIRTIO_F_RING_PACKED } from '@virtio/core';
 import { CliError } from '../cli/load-files.js';
 
@@ -41,6 +43,52 @@ export interface NetSpec {
 
 /** `--rng [transport=...]`. */
 export interface RngSpec {
+  readonly transport: TransportKind;
+  readonly features: FeatureEdits;
+}
+
+/** One `--scsi PATH[,readonly][,transport=...][,features=...]`: a virtio-scsi controller with the image as its disk (target 0, LUN 0). */
+export interface ScsiSpec {
+  readonly path: string;
+  readonly readOnly: boolean;
+  readonly transport: TransportKind;
+  readonly features: FeatureEdits;
+}
+
+/** `--vsock cid=N[,socket=PATH][,transport=...][,features=...]`: the guest's CID and the hybrid vsock's Unix socket. */
+export interface VsockSpec {
+  /** The guest's context ID, 3..2^32-2. */
+  readonly cid: number;
+  /** Host end (Firecracker's hybrid vsock): `CONNECT <port>` on PATH reaches a guest listener; guest connections to host port P go to `PATH_P`. */
+  readonly socket?: string;
+  readonly transport: TransportKind;
+  readonly features: FeatureEdits;
+}
+
+/** `--balloon [size=SIZE][,stats=SECONDS][,deflate_on_oom][,transport=...][,features=...]`. */
+export interface BalloonSpec {
+  /** The balloon size the host asks for from the start, in 4096-byte pages (num_pages). */
+  readonly pages: number;
+  /** Seconds between statistics requests (each logged with `actual`); 0: none. */
+  readonly statsSeconds: number;
+  /** Offer VIRTIO_BALLOON_F_DEFLATE_ON_OOM (the guest then keeps ballooned pages in MemTotal). */
+  readonly deflateOnOom: boolean;
+  readonly transport: TransportKind;
+  readonly features: FeatureEdits;
+}
+
+/** The kinds of `--input`. */
+export type InputKind = 'keyboard' | 'mouse' | 'tablet';
+
+/** One `--input keyboard|mouse|tablet[,transport=...][,features=...]`. */
+export interface InputSpec {
+  readonly kind: InputKind;
+  readonly transport: TransportKind;
+  readonly features: FeatureEdits;
+}
+
+/** `--crypto [transport=...][,features=...]`: AES-CBC/CTR through WebCrypto. */
+export interface CryptoSpec {
   readonly transport: TransportKind;
   readonly features: FeatureEdits;
 }
@@ -176,4 +224,68 @@ export function parseNet(text: string, defaultTransport: TransportKind): NetSpec
     mac = Uint8Array.from(macText.split(':').map((h) => parseInt(h, 16)));
   }
   return { tap, optional: flags.length > 0, mac, transport: parseTransport(kv.get('transport') ?? defaultTransport, '--net'), features: parseFeatures(kv.get('features') ?? '') };
+}
+
+/** Parses one --scsi value. @throws CliError for a malformed value. */
+export function parseScsi(text: string, defaultTransport: TransportKind): ScsiSpec {
+  const { bare, kv } = words(text, '--scsi', ['transport', 'features']);
+  const [path, ...flags] = bare;
+  if (!path) throw new CliError(`--scsi "${text}": the image path comes first`);
+  for (const f of flags) if (f !== 'readonly' && f !== 'ro') throw new CliError(`unknown --scsi flag "${f}" (known: readonly)`);
+  return { path, readOnly: flags.length > 0, transport: parseTransport(kv.get('transport') ?? defaultTransport, '--scsi'), features: parseFeatures(kv.get('features') ?? '') };
+}
+
+/** Parses the --vsock value. @throws CliError for a malformed value or a reserved CID (0, 1, 2, 2^32-1). */
+export function parseVsock(text: string, defaultTransport: TransportKind): VsockSpec {
+  const { bare, kv } = words(text, '--vsock', ['cid', 'socket', 'transport', 'features']);
+  if (bare.some((w) => w !== '')) throw new CliError(`invalid --vsock value "${bare.join(',')}" (expected cid=N[,socket=PATH])`);
+  const cidText = kv.get('cid');
+  if (cidText === undefined) throw new CliError('--vsock needs cid=N (3 or more)');
+  const cid = Number(cidText);
+  if (!/^\d+$/.test(cidText) || cid < 3 || cid >= 0xffffffff) throw new CliError(`invalid --vsock cid "${cidText}" (expected 3-4294967294)`);
+  const socket = kv.get('socket');
+  if (socket === '') throw new CliError('--vsock socket= needs a path');
+  return { cid, socket, transport: parseTransport(kv.get('transport') ?? defaultTransport, '--vsock'), features: parseFeatures(kv.get('features') ?? '') };
+}
+
+/** Parses the --balloon value (`true` when given bare). @throws CliError for a malformed value. */
+export function parseBalloon(text: string | true, defaultTransport: TransportKind): BalloonSpec {
+  const { bare, kv } = words(text === true ? '' : text, '--balloon', ['size', 'stats', 'transport', 'features']);
+  const flags = bare.filter((w) => w !== '');
+  if (flags.some((f) => f !== 'deflate_on_oom')) throw new CliError(`invalid --balloon value "${flags.join(',')}" (expected size=SIZE[,stats=SECONDS][,deflate_on_oom])`);
+  let bytes = 0;
+  const size = kv.get('size');
+  if (size !== undefined) {
+    try {
+      bytes = parseMemorySize(size);
+    } catch {
+      throw new CliError(`invalid --balloon size "${size}" (e.g. 64M)`);
+    }
+    if (bytes % 4096 !== 0 || bytes / 4096 > 0xffffffff) throw new CliError(`invalid --balloon size "${size}" (whole 4 KiB pages)`);
+  }
+  const statsText = kv.get('stats') ?? '0';
+  const statsSeconds = Number(statsText);
+  if (!/^\d+$/.test(statsText) || statsSeconds > 3600) throw new CliError(`invalid --balloon stats "${statsText}" (seconds, 0-3600)`);
+  return {
+    pages: bytes / 4096,
+    statsSeconds,
+    deflateOnOom: flags.length > 0,
+    transport: parseTransport(kv.get('transport') ?? defaultTransport, '--balloon'),
+    features: parseFeatures(kv.get('features') ?? ''),
+  };
+}
+
+/** Parses one --input value. @throws CliError for a malformed value. */
+export function parseInput(text: string, defaultTransport: TransportKind): InputSpec {
+  const { bare, kv } = words(text, '--input', ['transport', 'features']);
+  const kinds = bare.filter((w) => w !== '');
+  if (kinds.length !== 1 || !['keyboard', 'mouse', 'tablet'].includes(kinds[0])) throw new CliError(`invalid --input "${text}" (expected keyboard, mouse or tablet)`);
+  return { kind: kinds[0] as InputKind, transport: parseTransport(kv.get('transport') ?? defaultTransport, '--input'), features: parseFeatures(kv.get('features') ?? '') };
+}
+
+/** Parses the --crypto value (`true` when given bare). @throws CliError for a malformed value. */
+export function parseCrypto(text: string | true, defaultTransport: TransportKind): CryptoSpec {
+  const { bare, kv } = words(text === true ? '' : text, '--crypto', ['transport', 'features']);
+  if (bare.some((w) => w !== '')) throw new CliError(`invalid --crypto value "${bare.join(',')}"`);
+  return { transport: parseTransport(kv.get('transport') ?? defaultTransport, '--crypto'), features: parseFeatures(kv.get('features') ?? '') };
 }

@@ -8,6 +8,11 @@ import { probeCheck } from './probe.js';
 import { reloadCheck } from './reload.js';
 import { rngCheck } from './rng.js';
 import { shellCheck } from './shell.js';
+import { balloonCheck } from './balloon.js';
+import { cryptoCheck } from './crypto.js';
+import { inputCheck } from './input.js';
+import { scsiCheck } from './scsi.js';
+import { vsockCheck } from './vsock.js';
 
 export type { CheckDefinition } from './check.js';
 export { BLK_FS_FILE, BLK_LAYOUT, BLK_MIN_BYTES } from './blk.js';
@@ -15,6 +20,12 @@ export { consoleReply } from './console.js';
 export { EXPECTED_DRIVERS } from './drivers.js';
 export { NET_DEFAULTS } from './net.js';
 export { RELOAD_CYCLES } from './reload.js';
+export { SCSI_LAYOUT, SCSI_MIN_BYTES } from './scsi.js';
+export { VSOCK_DEFAULTS, vsockReply } from './vsock.js';
+export { INPUT_LED } from './input.js';
+export { CRYPTO_VECTOR } from './crypto.js';
+export { GUEST_HELPER_PATH, GUEST_HELPER_SOURCE, guestHelperFile } from './helper.js';
+export { balloonCheck, cryptoCheck, inputCheck, scsiCheck, vsockCheck };
 export { blkCheck, bootCheck, consoleCheck, driversCheck, netCheck, probeCheck, reloadCheck, rngCheck, shellCheck };
 
 /** The checks every test guest carries. */
@@ -28,6 +39,11 @@ export const builtinChecks: readonly CheckDefinition[] = [
   consoleCheck,
   rngCheck,
   reloadCheck,
+  scsiCheck,
+  vsockCheck,
+  balloonCheck,
+  inputCheck,
+  cryptoCheck,
 ];
 
 /** The device checks in the order a full run does them (reload last: it rebinds every device). */

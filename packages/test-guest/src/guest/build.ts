@@ -10,7 +10,11 @@ import { testGuestInit } from './init.js';
 import { buildInitramfs, type ExtraFile } from './initramfs.js';
 import { DEFAULT_DEBIAN_PROGRAMS, debianProgramFiles, type DebianProgram } from './programs.js';
 
-/** Modules the test guest loads by default: both virtio transports, the common devices and ext4 with crc32c (the `blk` check's filesystem). */
+/**
+ * Modules the test guest loads by default: both virtio transports, the common devices, ext4
+ * with crc32c (the `blk` check's filesystem), and the drivers of the `scsi` (with sd), `vsock`,
+ * `balloon`, `input` (with evdev) and `crypto` (with AF_ALG skcipher) checks.
+ */
 export const DEFAULT_GUEST_MODULES: readonly string[] = [
   'virtio',
   'virtio_ring',
@@ -25,6 +29,14 @@ export const DEFAULT_GUEST_MODULES: readonly string[] = [
   'rng-core',
   'ext4',
   'crc32c_generic',
+  'virtio_scsi',
+  'sd_mod',
+  'vmw_vsock_virtio_transport',
+  'virtio_balloon',
+  'evdev',
+  'virtio_input',
+  'virtio_crypto',
+  'algif_skcipher',
 ];
 
 /** Options of {@link buildTestGuest}. */
