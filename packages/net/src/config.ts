@@ -6,8 +6,11 @@
  *  10: le16 mtu
  *  12: le32 speed                (Mbit/s; 0xffffffff unknown)   with VIRTIO_NET_F_SPEED_DUPLEX
  *  16: u8   duplex               (0 full, 1 half, 0xff unknown)
- * The RSS fields that follow belong to features this device does not offer, so the
- * configuration space ends after duplex.
+ *  17: u8   rss_max_key_size                   with VIRTIO_NET_F_RSS or VIRTIO_NET_F_HASH_REPORT
+ *  18: le16 rss_max_indirection_table_length   with VIRTIO_NET_F_RSS
+ *  20: le32 supported_hash_types               with VIRTIO_NET_F_RSS or VIRTIO_NET_F_HASH_REPORT
+ * supported_tunnel_types (VIRTIO_NET_F_HASH_TUNNEL) is not offered, so the configuration
+ * space ends after supported_hash_types.
  */
 import { ETH_ALEN } from './protocol.js';
 
@@ -19,10 +22,20 @@ export const NetConfigOffset = {
   mtu: 10,
   speed: 12,
   duplex: 16,
+  rss_max_key_size: 17,
+  rss_max_indirection_table_length: 18,
+  supported_hash_types: 20,
 } as const;
 
 /** Size of the configuration space this device exposes, in bytes. */
-export const NET_CONFIG_SIZE = 17;
+export const NET_CONFIG_SIZE = 24;
+
+/** The hash capabilities in the configuration space (all 0 when neither RSS nor HASH_REPORT is offered). */
+export interface HashCapabilities {
+  readonly maxKeySize: number;
+  readonly maxIndirectionTableLength: number;
+  readonly supportedHashTypes: number;
+}
 
 /** speed when unknown. */
 export const VIRTIO_NET_SPEED_UNKNOWN = 0xffffffff;
@@ -39,8 +52,11 @@ export class NetConfig {
   readonly #bytes = new Uint8Array(NET_CONFIG_SIZE);
   readonly #view = new DataView(this.#bytes.buffer);
 
-  constructor(mac: Uint8Array, maxPairs: number, mtu: number, speed: number, duplex: number) {
+  constructor(mac: Uint8Array, maxPairs: number, mtu: number, speed: number, duplex: number, hash: HashCapabilities) {
     this.setMac(mac);
+    this.#view.setUint8(NetConfigOffset.rss_max_key_size, hash.maxKeySize);
+    this.#view.setUint16(NetConfigOffset.rss_max_indirection_table_length, hash.maxIndirectionTableLength, true);
+    this.#view.setUint32(NetConfigOffset.supported_hash_types, hash.supportedHashTypes, true);
     this.#view.setUint16(NetConfigOffset.max_virtqueue_pairs, maxPairs, true);
     this.#view.setUint16(NetConfigOffset.mtu, mtu, true);
     this.#view.setUint32(NetConfigOffset.speed, speed, true);

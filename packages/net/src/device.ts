@@ -2,19 +2,25 @@
  * The virtio network device (spec 5.1), device side: Device ID 1, queues receiveq1,
  * transmitq1 ... receiveqN, transmitqN (N = max_virtqueue_pairs) and, with
  * VIRTIO_NET_F_CTRL_VQ, controlq (index 2N with VIRTIO_NET_F_MQ negotiated, else 2).
- * Frames go to and from a {@link NetBackend}; see rx.ts, tx.ts and ctrl.ts for the paths.
+ * Frames go to and from a {@link NetBackend}; see rx.ts, tx.ts and ctrl/ for the paths, rss/
+ * for hashing and steering, coalesce/ for notification coalescing, stats/ for the counters.
  */
 import { VIRTIO_ID_NET, type ActivateContext, type DeviceHost, type VirtioDevice } from '@virtio/core';
 import type { DescriptorChain } from '@virtio/ring';
 import type { NetBackend } from './backend.js';
+import { Notifier } from './coalesce/notifier.js';
+import { systemTimer, type CoalesceTimer } from './coalesce/timer.js';
 import { NET_CONFIG_SIZE, NetConfig } from './config.js';
-import { executeCtrl } from './ctrl.js';
+import { executeCtrl, type CtrlTarget } from './ctrl/execute.js';
+import { CtrlReply } from './ctrl/reply.js';
 import { RxFilter } from './filter.js';
 import { negotiated, type Negotiated } from './negotiated.js';
 import { featureRequirementsMet, resolveOffer, type NetDeviceOptions, type NetOffer } from './offer.js';
 import { receiveQueueIndex, VIRTIO_NET_S_ANNOUNCE, VIRTIO_NET_S_LINK_UP } from './protocol.js';
+import { RxHash } from './rss/state.js';
 import { RxPath } from './rx.js';
-import { newStats, type NetStats } from './stats.js';
+import { DeviceCounters, NOTIFICATIONS } from './stats/counters.js';
+import { newStats, type NetStats } from './stats/frames.js';
 import { TxPath } from './tx.js';
 
 /** One activation's live state: dropped as a whole at reset. */
@@ -25,6 +31,9 @@ interface Live {
   readonly tx: TxPath;
   /** Index of controlq, or -1 without VIRTIO_NET_F_CTRL_VQ. */
   readonly ctrlIndex: number;
+  readonly notifier: Notifier;
+  readonly counters: DeviceCounters;
+  readonly ctrl: CtrlTarget;
 }
 
 /**
@@ -44,6 +53,7 @@ export class NetDevice implements VirtioDevice {
   readonly #backend: NetBackend;
   readonly #config: NetConfig;
   readonly #filter = new RxFilter();
+  readonly #timer: CoalesceTimer;
   #host: DeviceHost | undefined;
   #live: Live | undefined;
 
@@ -56,7 +66,9 @@ export class NetDevice implements VirtioDevice {
     this.#backend = opts.backend;
     this.deviceFeatures = this.#offer.features;
     this.numQueues = 2 * this.#offer.queuePairs + (this.#offer.controlQueue ? 1 : 0);
-    this.#config = new NetConfig(this.#offer.mac, this.#offer.queuePairs, this.#offer.mtu, this.#offer.speed, this.#offer.duplex);
+    this.#timer = opts.coalesceTimer ?? systemTimer;
+    const o = this.#offer;
+    this.#config = new NetConfig(o.mac, o.queuePairs, o.mtu, o.speed, o.duplex, o.hash);
     this.#config.status = (opts.linkUp ?? true) ? VIRTIO_NET_S_LINK_UP : 0;
     // Paused until the driver is live: a NIC without a driver takes no frames.
     this.#backend.start((frame, header, more) => this.#receive(frame, header, more === true));
@@ -123,23 +135,43 @@ export class NetDevice implements VirtioDevice {
 
   activate(ctx: ActivateContext): void {
     const neg = negotiated(ctx.features);
-    const pairs = neg.mq ? this.#offer.queuePairs : 1;
+    // Spec 5.1.2: N is max_virtqueue_pairs with VIRTIO_NET_F_MQ or VIRTIO_NET_F_RSS, else 1.
+    const pairs = neg.mq || neg.rss ? this.#offer.queuePairs : 1;
     const rxIndexes = Array.from({ length: pairs }, (_, p) => receiveQueueIndex(p));
     this.#filter.reset();
     this.#filter.vlanFiltering = neg.ctrlVlan;
     // [net.drv.3]: without VIRTIO_NET_F_STATUS the driver assumes the link up; the device agrees.
     if (!neg.status) this.#config.status |= VIRTIO_NET_S_LINK_UP;
     const flow = { pause: () => this.#backend.pause(), resume: () => this.#backend.resume() };
-    const rx = new RxPath(ctx, neg, this.#config, this.#filter, flow, this.stats, rxIndexes, this.#offer.mtu);
-    const tx = new TxPath(ctx, neg, this.#backend, this.stats);
+    // Coalescing parameters, hash configuration and counters start from 0 at every activation ([net.dev.84]).
+    const counters = new DeviceCounters(2 * pairs);
+    const notifier = new Notifier(ctx.interrupt, this.#timer, counters);
+    const hash = new RxHash();
+    const rx = new RxPath(ctx, neg, this.#config, this.#filter, flow, this.stats, rxIndexes, this.#offer.mtu, { hash, notifier, counters });
+    const tx = new TxPath(ctx, neg, this.#backend, this.stats, notifier, counters);
     const ctrlIndex = neg.ctrlVq ? 2 * pairs : -1;
-    this.#live = { ctx, neg, rx, tx, ctrlIndex };
+    const ctrl: CtrlTarget = {
+      neg,
+      config: this.#config,
+      filter: this.#filter,
+      maxPairs: this.#offer.queuePairs,
+      hash,
+      counters,
+      notifier,
+      reply: new CtrlReply(),
+      notfCoal: neg.notfCoal,
+      vqNotfCoal: neg.vqNotfCoal,
+      enabled: (vq) => vq < 2 * pairs && ctx.queues[vq] !== undefined,
+      setActivePairs: (n) => {
+        rx.activePairs = n;
+      },
+    };
+    this.#live = { ctx, neg, rx, tx, ctrlIndex, notifier, counters, ctrl };
     try {
       this.#backend.setOffloads?.(neg.guest);
     } catch (err) {
       // The backend cannot carry what was negotiated (e.g. TUNSETOFFLOAD refused).
-      rx.retire();
-      tx.retire();
+      this.#retire(this.#live);
       ctx.needsReset(err instanceof Error ? err : new Error(String(err)));
       return;
     }
@@ -153,17 +185,21 @@ export class NetDevice implements VirtioDevice {
     if (!live) return;
     if (queueIndex === live.ctrlIndex) this.#control(queueIndex);
     else if (queueIndex < 2 * live.rx.pairCount) {
+      live.counters.add(queueIndex, NOTIFICATIONS, 1);
       if (queueIndex % 2 === 0) live.rx.buffersPosted(queueIndex / 2);
       else live.tx.drain(queueIndex);
     }
   }
 
-  /** Queue `queueIndex` stopped (disabled by the driver): chains held from it are forgotten. */
+  /**
+   * Queue `queueIndex` stopped (disabled by the driver): chains held from it are forgotten, its
+   * coalescing parameters go back to those of TX_SET / RX_SET ([net.dev.80, 81]).
+   */
   resetQueue(queueIndex: number): void {
     const live = this.#live;
-    if (live && queueIndex !== live.ctrlIndex && queueIndex < 2 * live.rx.pairCount && queueIndex % 2 === 0) {
-      live.rx.queueStopped(queueIndex / 2);
-    }
+    if (!live || queueIndex === live.ctrlIndex || queueIndex >= 2 * live.rx.pairCount) return;
+    live.notifier.restart(queueIndex);
+    if (queueIndex % 2 === 0) live.rx.queueStopped(queueIndex / 2);
   }
 
   /** A queue the driver enabled again after DRIVER_OK: served like a notification. */
@@ -177,8 +213,7 @@ export class NetDevice implements VirtioDevice {
   reset(): void {
     const live = this.#live;
     this.#live = undefined;
-    live?.rx.retire();
-    live?.tx.retire();
+    if (live) this.#retire(live);
     this.#backend.pause();
     this.#filter.reset();
     this.#config.status &= ~VIRTIO_NET_S_ANNOUNCE;
@@ -194,20 +229,19 @@ export class NetDevice implements VirtioDevice {
     live.rx.receive(frame, header, more);
   }
 
+  /** The activation ends: no guest memory access, no timer, from here on. */
+  #retire(live: Live): void {
+    live.rx.retire();
+    live.tx.retire();
+    live.notifier.retire();
+  }
+
   /** Executes every available control command, then notifies once. */
   #control(index: number): void {
     const live = this.#live;
     const q = live?.ctx.queues[index];
     if (!live || !q) return;
-    const target = {
-      neg: live.neg,
-      config: this.#config,
-      filter: this.#filter,
-      maxPairs: this.#offer.queuePairs,
-      setActivePairs: (n: number) => {
-        live.rx.activePairs = n;
-      },
-    };
+    const target = live.ctrl;
     let changedPairs = false;
     try {
       let pushed = false;
@@ -223,8 +257,7 @@ export class NetDevice implements VirtioDevice {
       }
       if (pushed && q.needsNotification()) live.ctx.interrupt.usedBuffer(index);
     } catch (err) {
-      live.rx.retire();
-      live.tx.retire();
+      this.#retire(live);
       live.ctx.needsReset(err instanceof Error ? err : new Error(String(err)));
       return;
     }

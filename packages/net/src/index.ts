@@ -9,11 +9,11 @@ export {
   VIRTIO_NET_DUPLEX_UNKNOWN,
 } from './config.js';
 export type { NetBackend, NetReceiver, NetOffloads } from './backend.js';
-export type { NetStats } from './stats.js';
+export type { NetStats } from './stats/frames.js';
 export { NetDevice } from './device.js';
 export { DEFAULT_MAC, FEATURE_REQUIREMENTS, type NetDeviceOptions } from './offer.js';
 export { MAC_TABLE_ENTRIES } from './filter.js';
-export { CTRL_MAX_DATA } from './ctrl.js';
+export { CTRL_MAX_DATA } from './ctrl/execute.js';
 export { TX_MAX_FRAME } from './tx.js';
 export { decodeNetHeader, encodeNetHeader, PLAIN_HEADER, type NetHeader } from './header.js';
 export { NetDriver, NET_DRIVER_FEATURES, NET_OFFLOAD_FEATURES, type NetDriverOptions } from './driver.js';

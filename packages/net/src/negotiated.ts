@@ -6,7 +6,9 @@ import {
   VIRTIO_NET_F_CSUM,
   VIRTIO_NET_F_CTRL_MAC_ADDR,
   VIRTIO_NET_F_CTRL_RX,
+  VIRTIO_NET_F_CTRL_RX_EXTRA,
   VIRTIO_NET_F_CTRL_VLAN,
+  VIRTIO_NET_F_DEVICE_STATS,
   VIRTIO_NET_F_CTRL_VQ,
   VIRTIO_NET_F_GUEST_ANNOUNCE,
   VIRTIO_NET_F_GUEST_CSUM,
@@ -14,6 +16,7 @@ import {
   VIRTIO_NET_F_GUEST_TSO4,
   VIRTIO_NET_F_GUEST_TSO6,
   VIRTIO_NET_F_GUEST_UFO,
+  VIRTIO_NET_F_HASH_REPORT,
   VIRTIO_NET_F_HOST_ECN,
   VIRTIO_NET_F_HOST_TSO4,
   VIRTIO_NET_F_HOST_TSO6,
@@ -21,11 +24,14 @@ import {
   VIRTIO_NET_F_MQ,
   VIRTIO_NET_F_MRG_RXBUF,
   VIRTIO_NET_F_MTU,
+  VIRTIO_NET_F_NOTF_COAL,
+  VIRTIO_NET_F_RSS,
   VIRTIO_NET_F_STATUS,
+  VIRTIO_NET_F_VQ_NOTF_COAL,
 } from './protocol.js';
 
 export interface Negotiated {
-  /** Size of struct virtio_net_hdr in bytes (10 or 12). */
+  /** Size of struct virtio_net_hdr in bytes (10, 12, or 20 with HASH_REPORT). */
   readonly hdrSize: number;
   readonly mrgRxbuf: boolean;
   readonly mtu: boolean;
@@ -40,12 +46,18 @@ export interface Negotiated {
   readonly ctrlMacAddr: boolean;
   readonly guestAnnounce: boolean;
   readonly mq: boolean;
+  readonly ctrlRxExtra: boolean;
+  readonly rss: boolean;
+  readonly hashReport: boolean;
+  readonly notfCoal: boolean;
+  readonly vqNotfCoal: boolean;
+  readonly deviceStats: boolean;
 }
 
 export function negotiated(f: bigint): Negotiated {
   const has = (bit: number): boolean => hasFeature(f, bit);
   return {
-    hdrSize: netHdrSize(has(VIRTIO_F_VERSION_1), has(VIRTIO_NET_F_MRG_RXBUF)),
+    hdrSize: netHdrSize(has(VIRTIO_F_VERSION_1), has(VIRTIO_NET_F_MRG_RXBUF), has(VIRTIO_NET_F_HASH_REPORT)),
     mrgRxbuf: has(VIRTIO_NET_F_MRG_RXBUF),
     mtu: has(VIRTIO_NET_F_MTU),
     status: has(VIRTIO_NET_F_STATUS),
@@ -69,5 +81,11 @@ export function negotiated(f: bigint): Negotiated {
     ctrlMacAddr: has(VIRTIO_NET_F_CTRL_MAC_ADDR),
     guestAnnounce: has(VIRTIO_NET_F_GUEST_ANNOUNCE),
     mq: has(VIRTIO_NET_F_MQ),
+    ctrlRxExtra: has(VIRTIO_NET_F_CTRL_RX_EXTRA),
+    rss: has(VIRTIO_NET_F_RSS),
+    hashReport: has(VIRTIO_NET_F_HASH_REPORT),
+    notfCoal: has(VIRTIO_NET_F_NOTF_COAL),
+    vqNotfCoal: has(VIRTIO_NET_F_VQ_NOTF_COAL),
+    deviceStats: has(VIRTIO_NET_F_DEVICE_STATS),
   };
 }

@@ -19,14 +19,17 @@ import {
   VIRTIO_NET_F_CSUM,
   VIRTIO_NET_F_CTRL_MAC_ADDR,
   VIRTIO_NET_F_CTRL_RX,
+  VIRTIO_NET_F_CTRL_RX_EXTRA,
   VIRTIO_NET_F_CTRL_VLAN,
   VIRTIO_NET_F_CTRL_VQ,
+  VIRTIO_NET_F_DEVICE_STATS,
   VIRTIO_NET_F_GUEST_ANNOUNCE,
   VIRTIO_NET_F_GUEST_CSUM,
   VIRTIO_NET_F_GUEST_ECN,
   VIRTIO_NET_F_GUEST_TSO4,
   VIRTIO_NET_F_GUEST_TSO6,
   VIRTIO_NET_F_GUEST_UFO,
+  VIRTIO_NET_F_HASH_REPORT,
   VIRTIO_NET_F_HOST_ECN,
   VIRTIO_NET_F_HOST_TSO4,
   VIRTIO_NET_F_HOST_TSO6,
@@ -35,10 +38,21 @@ import {
   VIRTIO_NET_F_MQ,
   VIRTIO_NET_F_MRG_RXBUF,
   VIRTIO_NET_F_MTU,
+  VIRTIO_NET_F_NOTF_COAL,
+  VIRTIO_NET_F_RSS,
   VIRTIO_NET_F_SPEED_DUPLEX,
   VIRTIO_NET_F_STATUS,
+  VIRTIO_NET_F_VQ_NOTF_COAL,
 } from './protocol.js';
-import { VIRTIO_NET_DUPLEX_FULL, VIRTIO_NET_DUPLEX_HALF, VIRTIO_NET_DUPLEX_UNKNOWN, VIRTIO_NET_SPEED_UNKNOWN } from './config.js';
+import type { CoalesceTimer } from './coalesce/timer.js';
+import {
+  VIRTIO_NET_DUPLEX_FULL,
+  VIRTIO_NET_DUPLEX_HALF,
+  VIRTIO_NET_DUPLEX_UNKNOWN,
+  VIRTIO_NET_SPEED_UNKNOWN,
+  type HashCapabilities,
+} from './config.js';
+import { RSS_MAX_INDIRECTION_TABLE_LENGTH, RSS_MAX_KEY_SIZE, SUPPORTED_HASH_TYPES } from './rss/state.js';
 
 export interface NetDeviceOptions {
   readonly backend: NetBackend;
@@ -50,8 +64,14 @@ export interface NetDeviceOptions {
   readonly queuePairs?: number;
   /** Maximum size of every queue (descriptors). Default 256. */
   readonly queueSize?: number;
-  /** Offer the control queue and its commands (CTRL_VQ, CTRL_RX, CTRL_VLAN, CTRL_MAC_ADDR, GUEST_ANNOUNCE). Default true. */
+  /**
+   * Offer the control queue and its commands (CTRL_VQ, CTRL_RX, CTRL_RX_EXTRA, CTRL_VLAN,
+   * CTRL_MAC_ADDR, GUEST_ANNOUNCE, RSS, HASH_REPORT, NOTF_COAL, VQ_NOTF_COAL, DEVICE_STATS).
+   * Default true.
+   */
   readonly controlQueue?: boolean;
+  /** Timers of notification coalescing (microseconds). Default: the runtime's setTimeout. */
+  readonly coalesceTimer?: CoalesceTimer;
   /**
    * Link speed in Mbit/s (0..0x7fffffff) and duplex, offered with VIRTIO_NET_F_SPEED_DUPLEX
    * when either is given; the other reads as unknown. They never change afterwards.
@@ -87,6 +107,12 @@ const CONTROL_FEATURES = featureMask(
   VIRTIO_NET_F_CTRL_VLAN,
   VIRTIO_NET_F_CTRL_MAC_ADDR,
   VIRTIO_NET_F_GUEST_ANNOUNCE,
+  VIRTIO_NET_F_CTRL_RX_EXTRA,
+  VIRTIO_NET_F_RSS,
+  VIRTIO_NET_F_HASH_REPORT,
+  VIRTIO_NET_F_NOTF_COAL,
+  VIRTIO_NET_F_VQ_NOTF_COAL,
+  VIRTIO_NET_F_DEVICE_STATS,
 );
 
 /**
@@ -107,6 +133,9 @@ export const FEATURE_REQUIREMENTS: readonly (readonly [number, ...number[]])[] =
   [VIRTIO_NET_F_GUEST_ANNOUNCE, VIRTIO_NET_F_CTRL_VQ],
   [VIRTIO_NET_F_MQ, VIRTIO_NET_F_CTRL_VQ],
   [VIRTIO_NET_F_CTRL_MAC_ADDR, VIRTIO_NET_F_CTRL_VQ],
+  [VIRTIO_NET_F_NOTF_COAL, VIRTIO_NET_F_CTRL_VQ],
+  [VIRTIO_NET_F_VQ_NOTF_COAL, VIRTIO_NET_F_CTRL_VQ],
+  [VIRTIO_NET_F_RSS, VIRTIO_NET_F_CTRL_VQ],
 ];
 
 /** Whether `features` meets {@link FEATURE_REQUIREMENTS}. */
@@ -128,6 +157,7 @@ export interface NetOffer {
   /** speed and duplex as the configuration space holds them. */
   readonly speed: number;
   readonly duplex: number;
+  readonly hash: HashCapabilities;
 }
 
 /** @throws RangeError for an out-of-range MTU (net.dev.2), queue pair count (net.dev.1) or MAC length. */
@@ -166,7 +196,16 @@ export function resolveOffer(opts: NetDeviceOptions): NetOffer {
   features &= ~((opts.withhold ?? 0n) & ~featureMask(VIRTIO_F_VERSION_1));
   // [net.dev.11]: 0x00 full, 0x01 half, 0xff unknown.
   const duplex = opts.duplex === 'full' ? VIRTIO_NET_DUPLEX_FULL : opts.duplex === 'half' ? VIRTIO_NET_DUPLEX_HALF : VIRTIO_NET_DUPLEX_UNKNOWN;
+  const rss = hasFeature(features, VIRTIO_NET_F_RSS);
+  const hashing = rss || hasFeature(features, VIRTIO_NET_F_HASH_REPORT);
+  // [net.dev.7, 8]
+  const hash: HashCapabilities = {
+    maxKeySize: hashing ? RSS_MAX_KEY_SIZE : 0,
+    maxIndirectionTableLength: rss ? RSS_MAX_INDIRECTION_TABLE_LENGTH : 0,
+    supportedHashTypes: hashing ? SUPPORTED_HASH_TYPES : 0,
+  };
   return {
+    hash,
     features,
     mac,
     mtu: opts.mtu ?? 0,

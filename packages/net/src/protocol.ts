@@ -32,7 +32,20 @@ export const VIRTIO_NET_F_CTRL_RX_EXTRA = 20;
 export const VIRTIO_NET_F_GUEST_ANNOUNCE = 21;
 export const VIRTIO_NET_F_MQ = 22;
 export const VIRTIO_NET_F_CTRL_MAC_ADDR = 23;
+/** Device statistics through the control queue (VIRTIO_NET_CTRL_STATS). */
+export const VIRTIO_NET_F_DEVICE_STATS = 50;
+/** Per-virtqueue notification coalescing (VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET / _GET). */
+export const VIRTIO_NET_F_VQ_NOTF_COAL = 52;
+/** Notification coalescing for all transmit / receive queues (VIRTIO_NET_CTRL_NOTF_COAL_TX_SET / _RX_SET). */
+export const VIRTIO_NET_F_NOTF_COAL = 53;
+export const VIRTIO_NET_F_GUEST_USO4 = 54;
+export const VIRTIO_NET_F_GUEST_USO6 = 55;
+export const VIRTIO_NET_F_HOST_USO = 56;
+/** Per-packet hash value and type in struct virtio_net_hdr (hash_value, hash_report). */
 export const VIRTIO_NET_F_HASH_REPORT = 57;
+/** The driver provides the exact hdr_len on transmit. */
+export const VIRTIO_NET_F_GUEST_HDRLEN = 59;
+/** Receive-side scaling: Toeplitz hash, indirection table (VIRTIO_NET_CTRL_MQ_RSS_CONFIG). */
 export const VIRTIO_NET_F_RSS = 60;
 export const VIRTIO_NET_F_SPEED_DUPLEX = 63;
 
@@ -60,12 +73,42 @@ export const NetHdrOffset = {
   csum_start: 6,
   csum_offset: 8,
   num_buffers: 10,
+  /** With VIRTIO_NET_F_HASH_REPORT (struct virtio_net_hdr_v1_hash). */
+  hash_value: 12,
+  hash_report: 16,
+  padding_reserved: 18,
 } as const;
 
 /** Size of struct virtio_net_hdr with num_buffers (VIRTIO_F_VERSION_1 or MRG_RXBUF), in bytes. */
 export const VIRTIO_NET_HDR_SIZE = 12;
 /** Size of the legacy header without num_buffers (neither VERSION_1 nor MRG_RXBUF), in bytes. */
 export const VIRTIO_NET_HDR_LEGACY_SIZE = 10;
+/** Size of struct virtio_net_hdr with the hash fields (VIRTIO_NET_F_HASH_REPORT), in bytes. */
+export const VIRTIO_NET_HDR_HASH_SIZE = 20;
+
+// ---- Hash types (spec 5.1.6.4.3.1) and hash reports (5.1.6.4.5). ----
+export const VIRTIO_NET_HASH_TYPE_IPv4 = 1 << 0;
+export const VIRTIO_NET_HASH_TYPE_TCPv4 = 1 << 1;
+export const VIRTIO_NET_HASH_TYPE_UDPv4 = 1 << 2;
+export const VIRTIO_NET_HASH_TYPE_IPv6 = 1 << 3;
+export const VIRTIO_NET_HASH_TYPE_TCPv6 = 1 << 4;
+export const VIRTIO_NET_HASH_TYPE_UDPv6 = 1 << 5;
+export const VIRTIO_NET_HASH_TYPE_IP_EX = 1 << 6;
+export const VIRTIO_NET_HASH_TYPE_TCP_EX = 1 << 7;
+export const VIRTIO_NET_HASH_TYPE_UDP_EX = 1 << 8;
+/** Every hash type this specification defines. */
+export const VIRTIO_NET_HASH_TYPE_ALL = 0x1ff;
+
+export const VIRTIO_NET_HASH_REPORT_NONE = 0;
+export const VIRTIO_NET_HASH_REPORT_IPv4 = 1;
+export const VIRTIO_NET_HASH_REPORT_TCPv4 = 2;
+export const VIRTIO_NET_HASH_REPORT_UDPv4 = 3;
+export const VIRTIO_NET_HASH_REPORT_IPv6 = 4;
+export const VIRTIO_NET_HASH_REPORT_TCPv6 = 5;
+export const VIRTIO_NET_HASH_REPORT_UDPv6 = 6;
+export const VIRTIO_NET_HASH_REPORT_IPv6_EX = 7;
+export const VIRTIO_NET_HASH_REPORT_TCPv6_EX = 8;
+export const VIRTIO_NET_HASH_REPORT_UDPv6_EX = 9;
 
 // ---- Control virtqueue (spec 5.1.6.5). ----
 export const VIRTIO_NET_OK = 0;
@@ -92,11 +135,31 @@ export const VIRTIO_NET_CTRL_ANNOUNCE_ACK = 0;
 
 export const VIRTIO_NET_CTRL_MQ = 4;
 export const VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET = 0;
+export const VIRTIO_NET_CTRL_MQ_RSS_CONFIG = 1;
+export const VIRTIO_NET_CTRL_MQ_HASH_CONFIG = 2;
 export const VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN = 1;
 export const VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MAX = 0x8000;
 
 export const VIRTIO_NET_CTRL_GUEST_OFFLOADS = 5;
 export const VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET = 0;
+
+export const VIRTIO_NET_CTRL_NOTF_COAL = 6;
+export const VIRTIO_NET_CTRL_NOTF_COAL_TX_SET = 0;
+export const VIRTIO_NET_CTRL_NOTF_COAL_RX_SET = 1;
+export const VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET = 2;
+export const VIRTIO_NET_CTRL_NOTF_COAL_VQ_GET = 3;
+
+export const VIRTIO_NET_CTRL_STATS = 8;
+export const VIRTIO_NET_CTRL_STATS_QUERY = 0;
+export const VIRTIO_NET_CTRL_STATS_GET = 1;
+
+// ---- Statistics types (spec 5.1.6.5.9): bits of types_bitmap, and the reply types. ----
+export const VIRTIO_NET_STATS_TYPE_RX_BASIC = 1n << 0n;
+export const VIRTIO_NET_STATS_TYPE_TX_BASIC = 1n << 16n;
+export const VIRTIO_NET_STATS_TYPE_CVQ = 1n << 32n;
+export const VIRTIO_NET_STATS_TYPE_REPLY_RX_BASIC = 0;
+export const VIRTIO_NET_STATS_TYPE_REPLY_TX_BASIC = 16;
+export const VIRTIO_NET_STATS_TYPE_REPLY_CVQ = 32;
 
 /** Ethernet MAC address length in bytes. */
 export const ETH_ALEN = 6;
@@ -113,10 +176,11 @@ export const receiveQueueIndex = (pair: number): number => 2 * pair;
 export const transmitQueueIndex = (pair: number): number => 2 * pair + 1;
 
 /**
- * Size of struct virtio_net_hdr for the negotiated features, in bytes: 12 with
- * VIRTIO_F_VERSION_1 or VIRTIO_NET_F_MRG_RXBUF, else 10 (legacy). Hash fields
- * (VIRTIO_NET_F_HASH_REPORT) are never offered, so never counted.
+ * Size of struct virtio_net_hdr for the negotiated features, in bytes: 20 with
+ * VIRTIO_NET_F_HASH_REPORT (hash_value, hash_report, padding_reserved), else 12 with
+ * VIRTIO_F_VERSION_1 or VIRTIO_NET_F_MRG_RXBUF, else 10 (legacy).
  */
-export function netHdrSize(version1: boolean, mrgRxbuf: boolean): number {
+export function netHdrSize(version1: boolean, mrgRxbuf: boolean, hashReport = false): number {
+  if (hashReport) return VIRTIO_NET_HDR_HASH_SIZE;
   return version1 || mrgRxbuf ? VIRTIO_NET_HDR_SIZE : VIRTIO_NET_HDR_LEGACY_SIZE;
 }

@@ -8,6 +8,7 @@
 import type { ActivateContext } from '@virtio/core';
 import type { DescriptorChain, DeviceQueue, GuestMemory, Segment } from '@virtio/ring';
 import { completeChecksum } from './checksum.js';
+import type { Notifier } from './coalesce/notifier.js';
 import type { NetConfig } from './config.js';
 import type { RxFilter } from './filter.js';
 import { gsoAllowed } from './gso.js';
@@ -19,15 +20,25 @@ import {
   VIRTIO_NET_HDR_F_NEEDS_CSUM,
   VIRTIO_NET_HDR_GSO_ECN,
   VIRTIO_NET_HDR_GSO_NONE,
-  VIRTIO_NET_HDR_SIZE,
+  VIRTIO_NET_HDR_HASH_SIZE,
+  VIRTIO_NET_HASH_REPORT_NONE,
   VLAN_HLEN,
 } from './protocol.js';
-import type { NetStats } from './stats.js';
+import type { RxHash } from './rss/state.js';
+import { BYTES, DROPS, DROPS_DETAIL, PACKETS, type DeviceCounters } from './stats/counters.js';
+import type { NetStats } from './stats/frames.js';
 
 /** Flow control towards the backend. */
 export interface RxFlow {
   pause(): void;
   resume(): void;
+}
+
+/** What the receive path reports to and steers by, shared with the control queue. */
+export interface RxShared {
+  readonly hash: RxHash;
+  readonly notifier: Notifier;
+  readonly counters: DeviceCounters;
 }
 
 const OK = 0;
@@ -59,15 +70,21 @@ export class RxPath {
   /** Chains popped for a packet that did not fit yet (MRG_RXBUF) or was too small for one (no MRG_RXBUF), by pair. */
   readonly #held: DescriptorChain[][];
   readonly #heldBytes: number[];
-  /** Pairs pushed to since the last notification decision. */
-  readonly #pushed: boolean[];
+  /** Packets pushed per pair since the last notification decision. */
+  readonly #pushed: number[];
+  readonly #hash: RxHash;
+  readonly #notifier: Notifier;
+  readonly #counters: DeviceCounters;
+  /** A hash is calculated per packet (VIRTIO_NET_F_RSS or VIRTIO_NET_F_HASH_REPORT). */
+  readonly #hashing: boolean;
   readonly #pending: Pending[] = [];
   #pendingHead = 0;
   #paused = false;
   #broken = false;
   #draining = false;
   #again = false;
-  readonly #hdr = new Uint8Array(VIRTIO_NET_HDR_SIZE);
+  readonly #hdr = new Uint8Array(VIRTIO_NET_HDR_HASH_SIZE);
+  readonly #hdrView = new DataView(this.#hdr.buffer);
   #scratch = new Uint8Array(2048);
 
   constructor(
@@ -79,7 +96,12 @@ export class RxPath {
     stats: NetStats,
     rxIndexes: readonly number[],
     mtu: number,
+    shared: RxShared,
   ) {
+    this.#hash = shared.hash;
+    this.#notifier = shared.notifier;
+    this.#counters = shared.counters;
+    this.#hashing = neg.rss || neg.hashReport;
     this.#ctx = ctx;
     this.#memory = ctx.memory;
     this.#neg = neg;
@@ -91,7 +113,7 @@ export class RxPath {
     this.#index = rxIndexes;
     this.#held = rxIndexes.map(() => []);
     this.#heldBytes = rxIndexes.map(() => 0);
-    this.#pushed = rxIndexes.map(() => false);
+    this.#pushed = rxIndexes.map(() => 0);
     // The driver notifies receive queues only while the device waits for buffers.
     for (const i of rxIndexes) ctx.queues[i]?.disableNotifications();
   }
@@ -128,7 +150,14 @@ export class RxPath {
       this.#stats.rxErrors++;
       return;
     }
-    const pair = this.#steer(data);
+    let report = VIRTIO_NET_HASH_REPORT_NONE;
+    if (this.#hashing) report = this.#hash.hasher.compute(data);
+    if (this.#neg.hashReport) {
+      // Spec 5.1.6.4.5: hash_value and hash_report, or VIRTIO_NET_HASH_REPORT_NONE without a hash.
+      this.#hdrView.setUint32(H.hash_value, report === VIRTIO_NET_HASH_REPORT_NONE ? 0 : this.#hash.hasher.value, true);
+      this.#hdrView.setUint16(H.hash_report, report, true);
+    }
+    const pair = this.#hash.rss ? this.#hash.select(report) : this.#steer(data);
     if (this.pendingFrames > 0) {
       this.#enqueue(pair, data);
     } else if (this.#deliver(pair, this.#hdr, data) === NO_BUFFERS) {
@@ -153,7 +182,7 @@ export class RxPath {
   queueStopped(pair: number): void {
     this.#held[pair].length = 0;
     this.#heldBytes[pair] = 0;
-    this.#pushed[pair] = false;
+    this.#pushed[pair] = 0;
   }
 
   /** receiveq(pair+1) is live again: only notified while the device waits; deliver what waits. */
@@ -171,10 +200,11 @@ export class RxPath {
   flush(): void {
     if (this.#broken) return;
     for (let p = 0; p < this.#pushed.length; p++) {
-      if (!this.#pushed[p]) continue;
-      this.#pushed[p] = false;
+      const packets = this.#pushed[p];
+      if (packets === 0) continue;
+      this.#pushed[p] = 0;
       const q = this.#ctx.queues[this.#index[p]];
-      if (q?.needsNotification()) this.#ctx.interrupt.usedBuffer(this.#index[p]);
+      if (q) this.#notifier.published(this.#index[p], packets, q.needsNotification());
     }
   }
 
@@ -311,10 +341,12 @@ export class RxPath {
   #deliver(pair: number, header: Uint8Array, frame: Uint8Array): Outcome {
     if (this.#broken) return DROPPED;
     let q = this.#ctx.queues[this.#index[pair]];
-    // [net.dev.69]: a stopped destination queue: another active one, else the packet is dropped.
-    for (let p = 0; !q && p < this.activePairs; p++) if ((q = this.#ctx.queues[this.#index[p]])) pair = p;
+    // [net.dev.69]: a stopped destination queue: another active one, else the packet is dropped;
+    // [net.dev.73]: under RSS steering the packet is dropped.
+    for (let p = 0; !q && !this.#hash.rss && p < this.activePairs; p++) if ((q = this.#ctx.queues[this.#index[p]])) pair = p;
     if (!q) {
       this.#stats.rxErrors++;
+      this.#counters.add(this.#index[pair], DROPS, 1);
       return DROPPED;
     }
     try {
@@ -336,6 +368,7 @@ export class RxPath {
       // Too small for this frame: the frame is dropped, the buffer kept for the next one.
       held[0] = chain;
       this.#stats.rxErrors++;
+      this.#counters.add(this.#index[pair], DROPS, 1);
       return DROPPED;
     }
     held.length = 0;
@@ -358,6 +391,8 @@ export class RxPath {
         // Every buffer of the queue is held and still too small: this packet can never fit.
         if (q.inFlight >= q.size) {
           this.#stats.rxErrors++;
+          this.#counters.add(this.#index[pair], DROPS, 1);
+          this.#counters.add(this.#index[pair], DROPS_DETAIL, 1);
           return DROPPED;
         }
         return NO_BUFFERS;
@@ -398,9 +433,11 @@ export class RxPath {
   }
 
   #done(pair: number, bytes: number): void {
-    this.#pushed[pair] = true;
+    this.#pushed[pair]++;
     this.#stats.rxFrames++;
     this.#stats.rxBytes += bytes;
+    this.#counters.add(this.#index[pair], PACKETS, 1);
+    this.#counters.add(this.#index[pair], BYTES, bytes);
   }
 
   /** Writes bytes [pos, pos+len) of header[0..hdrSize) ++ frame into `segments` from their start. */

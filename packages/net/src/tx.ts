@@ -8,10 +8,12 @@
 import type { ActivateContext } from '@virtio/core';
 import type { DescriptorChain, DeviceQueue } from '@virtio/ring';
 import type { NetBackend } from './backend.js';
+import type { Notifier } from './coalesce/notifier.js';
 import { gsoAllowed } from './gso.js';
 import type { Negotiated } from './negotiated.js';
 import { NetHdrOffset as H, VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_NONE, VIRTIO_NET_HDR_SIZE } from './protocol.js';
-import type { NetStats } from './stats.js';
+import { BYTES, DROPS, DROPS_DETAIL, PACKETS, type DeviceCounters } from './stats/counters.js';
+import type { NetStats } from './stats/frames.js';
 
 /** Largest frame accepted from the driver, in bytes (a 64 KiB GSO packet plus Ethernet and VLAN headers). */
 export const TX_MAX_FRAME = 65536 + 18;
@@ -21,16 +23,20 @@ export class TxPath {
   readonly #neg: Negotiated;
   readonly #backend: NetBackend;
   readonly #stats: NetStats;
+  readonly #notifier: Notifier;
+  readonly #counters: DeviceCounters;
   readonly #hdr = new Uint8Array(VIRTIO_NET_HDR_SIZE);
   readonly #hdrView = new DataView(this.#hdr.buffer);
   readonly #views: Uint8Array[] = [];
   #retired = false;
 
-  constructor(ctx: ActivateContext, neg: Negotiated, backend: NetBackend, stats: NetStats) {
+  constructor(ctx: ActivateContext, neg: Negotiated, backend: NetBackend, stats: NetStats, notifier: Notifier, counters: DeviceCounters) {
     this.#ctx = ctx;
     this.#neg = neg;
     this.#backend = backend;
     this.#stats = stats;
+    this.#notifier = notifier;
+    this.#counters = counters;
   }
 
   /** Device reset: no more guest memory access. */
@@ -38,35 +44,35 @@ export class TxPath {
     this.#retired = true;
   }
 
-  /** Transmits every available chain of queue `index`, then notifies once. Never throws. */
+  /** Transmits every available chain of queue `index`, then notifies once (subject to coalescing). Never throws. */
   drain(index: number): void {
     const ctx = this.#ctx;
     const q = ctx.queues[index];
     if (this.#retired || !q) return;
     try {
-      let pushed = false;
+      let pushed = 0;
       for (;;) {
         let chain: DescriptorChain | null;
         while ((chain = q.pop()) !== null) {
-          this.#send(chain);
+          this.#send(chain, index);
           q.push(chain, 0);
-          pushed = true;
+          pushed++;
           if (this.#retired) return; // the backend's send reset the device
         }
         if (!q.enableNotifications()) break;
       }
-      if (pushed && q.needsNotification()) ctx.interrupt.usedBuffer(index);
+      if (pushed > 0) this.#notifier.published(index, pushed, q.needsNotification());
     } catch (err) {
       this.#retired = true;
       ctx.needsReset(err instanceof Error ? err : new Error(String(err)));
     }
   }
 
-  #send(chain: DescriptorChain): void {
+  #send(chain: DescriptorChain, index: number): void {
     const hdrSize = this.#neg.hdrSize;
     const frameLen = chain.readableLength - hdrSize;
     if (frameLen <= 0 || frameLen > TX_MAX_FRAME) {
-      this.#stats.txErrors++;
+      this.#malformed(index);
       return;
     }
     const mem = this.#ctx.memory;
@@ -91,12 +97,20 @@ export class TxPath {
       if (len > 0) for (const v of mem.views(addr, len)) views.push(v);
     }
     if (!this.#sanitize(h)) {
-      this.#stats.txErrors++;
+      this.#malformed(index);
       return;
     }
     this.#backend.send(this.#backend.vnetHeader ? h : null, views);
     this.#stats.txFrames++;
     this.#stats.txBytes += frameLen;
+    this.#counters.add(index, PACKETS, 1);
+    this.#counters.add(index, BYTES, frameLen);
+  }
+
+  #malformed(index: number): void {
+    this.#stats.txErrors++;
+    this.#counters.add(index, DROPS, 1);
+    this.#counters.add(index, DROPS_DETAIL, 1);
   }
 
   /**

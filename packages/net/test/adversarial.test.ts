@@ -9,16 +9,20 @@ import { ethFrame, rig } from './harness.js';
 
 type Rig = ReturnType<typeof rig>;
 
-/** Puts a control chain [readable bytes] + [writable bytes] on controlq (index 2) and kicks; returns the ack address. */
+/**
+ * Puts a control chain [readable bytes] + [writable bytes, 0xee-filled] on controlq (index 2)
+ * and kicks; returns the ack address (the first writable byte: struct virtio_net_ctrl puts
+ * command-specific-result after the ack).
+ */
 function rawCtrl(r: Rig, readable: Uint8Array, writable: number): number {
   const addr = r.allocator.alloc(readable.length + writable + 1, 8);
   r.memory.write(addr, readable);
   const ack = addr + readable.length;
-  r.memory.writeU8(ack + Math.max(writable, 1) - 1, 0xee);
+  r.memory.write(ack, new Uint8Array(Math.max(writable, 1)).fill(0xee));
   const q = r.driver.device.queues[2]!;
   q.add(readable.length ? [{ addr, len: readable.length }] : [], writable ? [{ addr: ack, len: writable }] : [], addr);
   r.driver.device.kick(2);
-  return ack + writable - 1;
+  return ack;
 }
 
 const needsReset = (r: Rig): boolean => (r.transport.getStatus() & VIRTIO_CONFIG_S_DEVICE_NEEDS_RESET) !== 0;
@@ -40,10 +44,11 @@ describe('malformed control commands', () => {
     expect(r.memory.readU8(rawCtrl(r, cmd, 1))).toBe(VIRTIO_NET_ERR);
   });
 
-  it('writes the ack into the last writable byte when the driver gives more', () => {
+  it('writes the ack into the first writable byte and nothing after it for a command without result', () => {
     const r = rig();
     const ack = rawCtrl(r, Uint8Array.of(0, 0, 1), 4); // RX_PROMISC on
     expect(r.memory.readU8(ack)).toBe(VIRTIO_NET_OK);
+    expect([1, 2, 3].map((i) => r.memory.readU8(ack + i))).toEqual([0xee, 0xee, 0xee]);
   });
 
   it('sets DEVICE_NEEDS_RESET for a control chain without a writable ack byte', () => {

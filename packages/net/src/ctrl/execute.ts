@@ -1,14 +1,20 @@
 /**
  * The control virtqueue's commands (spec 5.1.6.5): struct virtio_net_ctrl { u8 class;
- * u8 command; u8 command-specific-data[]; u8 ack; }. The device-readable part holds class,
- * command and data; the ack is the last device-writable byte. Every command takes effect
- * before its chain is returned.
+ * u8 command; u8 command-specific-data[]; u8 ack; u8 command-specific-result[]; }. The
+ * device-readable part holds class, command and data; the ack is the first device-writable
+ * byte and the result (VIRTIO_NET_CTRL_STATS, VIRTIO_NET_CTRL_NOTF_COAL_VQ_GET) follows it, cut
+ * to the room the driver gave. Every command takes effect before its chain is returned.
  */
 import type { DescriptorChain, GuestMemory } from '@virtio/ring';
 import { ChainReader } from '@virtio/ring';
-import type { NetConfig } from './config.js';
-import type { RxFilter } from './filter.js';
-import type { Negotiated } from './negotiated.js';
+import { coalesceCommand, type CoalesceTarget } from '../coalesce/command.js';
+import type { NetConfig } from '../config.js';
+import type { RxFilter } from '../filter.js';
+import type { Negotiated } from '../negotiated.js';
+import type { RxHash } from '../rss/state.js';
+import { CVQ_COMMANDS, CVQ_OK, type DeviceCounters } from '../stats/counters.js';
+import { statsCommand } from '../stats/command.js';
+import { CtrlReply } from './reply.js';
 import {
   ETH_ALEN,
   VIRTIO_NET_CTRL_ANNOUNCE,
@@ -18,10 +24,18 @@ import {
   VIRTIO_NET_CTRL_MAC_TABLE_SET,
   VIRTIO_NET_CTRL_MQ,
   VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN,
+  VIRTIO_NET_CTRL_MQ_HASH_CONFIG,
+  VIRTIO_NET_CTRL_MQ_RSS_CONFIG,
   VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET,
+  VIRTIO_NET_CTRL_NOTF_COAL,
   VIRTIO_NET_CTRL_RX,
   VIRTIO_NET_CTRL_RX_ALLMULTI,
+  VIRTIO_NET_CTRL_RX_ALLUNI,
+  VIRTIO_NET_CTRL_RX_NOBCAST,
+  VIRTIO_NET_CTRL_RX_NOMULTI,
+  VIRTIO_NET_CTRL_RX_NOUNI,
   VIRTIO_NET_CTRL_RX_PROMISC,
+  VIRTIO_NET_CTRL_STATS,
   VIRTIO_NET_CTRL_VLAN,
   VIRTIO_NET_CTRL_VLAN_ADD,
   VIRTIO_NET_CTRL_VLAN_DEL,
@@ -29,18 +43,21 @@ import {
   VIRTIO_NET_OK,
   VIRTIO_NET_S_ANNOUNCE,
   VLAN_N_VID,
-} from './protocol.js';
+} from '../protocol.js';
 
 /** Largest command-specific-data the device reads, in bytes (a MAC table of 2 x 4096 entries). */
 export const CTRL_MAX_DATA = 8 + 2 * 4096 * ETH_ALEN;
 
 /** What control commands act on. */
-export interface CtrlTarget {
+export interface CtrlTarget extends CoalesceTarget {
   readonly neg: Negotiated;
   readonly config: NetConfig;
   readonly filter: RxFilter;
   readonly maxPairs: number;
-  /** VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET accepted. */
+  readonly hash: RxHash;
+  readonly counters: DeviceCounters;
+  readonly reply: CtrlReply;
+  /** VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET or _RSS_CONFIG accepted. */
   setActivePairs(pairs: number): void;
 }
 
@@ -53,24 +70,47 @@ export class CtrlChainError extends Error {
 }
 
 /**
- * Executes one control command and writes its ack. Returns the bytes written (1).
+ * Executes one control command and writes its ack, then its result. Returns the bytes written.
  * @throws CtrlChainError when the chain has no device-writable byte for the ack;
  * GuestMemoryError never (popped chains are inside guest memory).
  */
 export function executeCtrl(memory: GuestMemory, chain: DescriptorChain, t: CtrlTarget): number {
   if (chain.writableLength < 1) throw new CtrlChainError('control chain without a device-writable ack byte');
   let ack = VIRTIO_NET_ERR;
+  t.reply.clear();
+  t.counters.addCvq(CVQ_COMMANDS, 1);
   if (chain.readableLength >= 2 && chain.readableLength - 2 <= CTRL_MAX_DATA) {
     const r = new ChainReader(memory, chain.readable);
     const cls = r.readU8();
     const cmd = r.readU8();
-    ack = command(cls, cmd, r.readBytes(r.remaining), t) ? VIRTIO_NET_OK : VIRTIO_NET_ERR;
+    if (command(cls, cmd, r.readBytes(r.remaining), t)) {
+      ack = VIRTIO_NET_OK;
+      t.counters.addCvq(CVQ_OK, 1);
+    }
   }
-  // The ack is the last device-writable byte.
-  let last = chain.writable[chain.writable.length - 1];
-  for (let i = chain.writable.length - 1; last.len === 0 && i > 0; ) last = chain.writable[--i];
-  memory.writeU8(last.addr + last.len - 1, ack);
-  return chain.writableLength;
+  if (ack !== VIRTIO_NET_OK) t.reply.clear();
+  // The ack, then as much of the result as fits ([net.dev.88]).
+  const result = t.reply.bytes;
+  let pos = -1;
+  let written = 0;
+  for (const seg of chain.writable) {
+    for (let off = 0; off < seg.len; ) {
+      if (pos < 0) {
+        memory.writeU8(seg.addr + off, ack);
+        off++;
+        pos = 0;
+        written = 1;
+        continue;
+      }
+      const n = Math.min(seg.len - off, result.length - pos);
+      if (n <= 0) return written;
+      memory.write(seg.addr + off, result.subarray(pos, pos + n));
+      pos += n;
+      off += n;
+      written += n;
+    }
+  }
+  return written;
 }
 
 function command(cls: number, cmd: number, data: Uint8Array, t: CtrlTarget): boolean {
@@ -78,11 +118,16 @@ function command(cls: number, cmd: number, data: Uint8Array, t: CtrlTarget): boo
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
   switch (cls) {
     case VIRTIO_NET_CTRL_RX: {
-      // [net.dev.57]; the CTRL_RX_EXTRA commands are not offered, so they fail.
+      // [net.dev.57]; [net.dev.58]: ALLUNI, NOMULTI, NOUNI, NOBCAST with CTRL_RX_EXTRA.
       if (!neg.ctrlRx || data.length !== 1) return false;
       const on = data[0] !== 0;
       if (cmd === VIRTIO_NET_CTRL_RX_PROMISC) filter.promisc = on;
       else if (cmd === VIRTIO_NET_CTRL_RX_ALLMULTI) filter.allmulti = on;
+      else if (!neg.ctrlRxExtra) return false;
+      else if (cmd === VIRTIO_NET_CTRL_RX_ALLUNI) filter.alluni = on;
+      else if (cmd === VIRTIO_NET_CTRL_RX_NOMULTI) filter.nomulti = on;
+      else if (cmd === VIRTIO_NET_CTRL_RX_NOUNI) filter.nouni = on;
+      else if (cmd === VIRTIO_NET_CTRL_RX_NOBCAST) filter.nobcast = on;
       else return false;
       return true;
     }
@@ -121,13 +166,27 @@ function command(cls: number, cmd: number, data: Uint8Array, t: CtrlTarget): boo
       return true;
     }
     case VIRTIO_NET_CTRL_MQ: {
+      if (cmd === VIRTIO_NET_CTRL_MQ_RSS_CONFIG) {
+        if (!neg.rss) return false;
+        const pairs = t.hash.setRss(data, t.maxPairs);
+        if (pairs === 0) return false;
+        t.setActivePairs(pairs);
+        return true;
+      }
+      // [net.dev.71]: hash parameters for hash reporting without RSS.
+      if (cmd === VIRTIO_NET_CTRL_MQ_HASH_CONFIG) return neg.hashReport && !neg.rss && t.hash.setHash(data);
       if (!neg.mq || cmd !== VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET || data.length !== 2) return false;
       const pairs = dv.getUint16(0, true);
       if (pairs < VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN || pairs > t.maxPairs) return false;
-      // [net.dev.68]: in force before the command's buffer is used.
+      // [net.dev.68]: in force before the command's buffer is used; automatic steering again.
+      t.hash.rss = false;
       t.setActivePairs(pairs);
       return true;
     }
+    case VIRTIO_NET_CTRL_NOTF_COAL:
+      return coalesceCommand(cmd, data, t, t.reply);
+    case VIRTIO_NET_CTRL_STATS:
+      return neg.deviceStats && statsCommand(cmd, data, t.counters, t.reply);
     default:
       return false;
   }
