@@ -20,6 +20,7 @@ import { ChainReader, type DescriptorChain, type DeviceQueue } from '@virtio/rin
 import type { BalloonBackend } from './backends/backend.js';
 import { BalloonConfig } from './config.js';
 import { BalloonRequestError } from './errors.js';
+import { balloonQueueCount, balloonQueueIndex } from './queues.js';
 import {
   VIRTIO_BALLOON_CMD_ID_DONE,
   VIRTIO_BALLOON_CMD_ID_STOP,
@@ -88,17 +89,11 @@ export const BALLOON_DEFAULT_RING_FEATURES = featureMask(VIRTIO_F_INDIRECT_DESC,
 /** Most statistics entries read from one statsq buffer (the spec defines 10 tags; repeats are allowed). */
 export const STATS_MAX_ENTRIES = 256;
 
-/** The queue each optional queue index depends on. */
-const QUEUE_FEATURE: Record<number, number> = {
-  [VIRTIO_BALLOON_STATSQ]: VIRTIO_BALLOON_F_STATS_VQ,
-  [VIRTIO_BALLOON_FREE_PAGE_VQ]: VIRTIO_BALLOON_F_FREE_PAGE_HINT,
-  [VIRTIO_BALLOON_REPORTING_VQ]: VIRTIO_BALLOON_F_PAGE_REPORTING,
-};
-
 export class BalloonDevice implements VirtioDevice {
   readonly deviceId = VIRTIO_BALLOON_DEVICE_ID;
   readonly deviceFeatures: bigint;
-  readonly numQueues = VIRTIO_BALLOON_NUM_QUEUES;
+  /** 2 plus one per optional queue whose feature is offered (numbered as in {@link balloonQueueIndex}). */
+  readonly numQueues: number;
   readonly configSize: number;
 
   readonly #backend: BalloonBackend;
@@ -109,6 +104,8 @@ export class BalloonDevice implements VirtioDevice {
   #host: DeviceHost | undefined;
   #ctx: ActivateContext | undefined;
   #broken = false;
+  /** The balloon queue (VIRTIO_BALLOON_INFLATEQ..REPORTING_VQ) at each virtqueue index, by the negotiated features. */
+  #queueAt: number[] = [];
   /** The statsq buffer the device holds to request the next statistics (spec 5.5.6.3). */
   #statsChain: DescriptorChain | undefined;
   #lastStats: BalloonStats | undefined;
@@ -138,6 +135,7 @@ export class BalloonDevice implements VirtioDevice {
       f |= featureMask(bit);
     }
     this.deviceFeatures = f;
+    this.numQueues = balloonQueueCount(f);
     this.configSize = this.#config.size;
   }
 
@@ -179,12 +177,13 @@ export class BalloonDevice implements VirtioDevice {
    */
   requestStats(): boolean {
     const ctx = this.#ctx;
-    const q = ctx?.queues[VIRTIO_BALLOON_STATSQ];
+    const index = this.#queueAt.indexOf(VIRTIO_BALLOON_STATSQ);
+    const q = ctx?.queues[index];
     const chain = this.#statsChain;
     if (!ctx || !q || !chain || this.#broken) return false;
     this.#statsChain = undefined;
     q.push(chain, 0);
-    if (q.needsNotification()) ctx.interrupt.usedBuffer(VIRTIO_BALLOON_STATSQ);
+    if (q.needsNotification()) ctx.interrupt.usedBuffer(index);
     return true;
   }
 
@@ -236,10 +235,7 @@ export class BalloonDevice implements VirtioDevice {
   }
 
   queueMaxSize(index: number): number {
-    if (index < 0 || index >= VIRTIO_BALLOON_NUM_QUEUES) return 0;
-    const bit = QUEUE_FEATURE[index];
-    if (bit !== undefined && !hasFeature(this.deviceFeatures, bit)) return 0;
-    return this.#queueSize;
+    return index >= 0 && index < this.numQueues ? this.#queueSize : 0;
   }
 
   readConfig(offset: number, width: 1 | 2 | 4): number {
@@ -261,7 +257,13 @@ export class BalloonDevice implements VirtioDevice {
   activate(ctx: ActivateContext): void {
     this.#ctx = ctx;
     this.#broken = false;
-    for (let i = 0; i < VIRTIO_BALLOON_NUM_QUEUES; i++) this.#run(i);
+    // The queues are numbered by what was negotiated, as Linux numbers them (see queues.ts).
+    this.#queueAt = [];
+    for (let queue = VIRTIO_BALLOON_INFLATEQ; queue < VIRTIO_BALLOON_NUM_QUEUES; queue++) {
+      const index = balloonQueueIndex(queue, ctx.features);
+      if (index !== undefined) this.#queueAt[index] = queue;
+    }
+    for (let i = 0; i < this.numQueues; i++) this.#run(i);
   }
 
   queueNotify(queueIndex: number): void {
@@ -273,12 +275,14 @@ export class BalloonDevice implements VirtioDevice {
   }
 
   resetQueue(queueIndex: number): void {
-    if (queueIndex === VIRTIO_BALLOON_STATSQ) this.#statsChain = undefined;
-    if (queueIndex === VIRTIO_BALLOON_FREE_PAGE_VQ) this.#hintingUnder = undefined;
+    const queue = this.#queueAt[queueIndex];
+    if (queue === VIRTIO_BALLOON_STATSQ) this.#statsChain = undefined;
+    if (queue === VIRTIO_BALLOON_FREE_PAGE_VQ) this.#hintingUnder = undefined;
   }
 
   reset(): void {
     this.#ctx = undefined;
+    this.#queueAt = [];
     this.#broken = false;
     this.#statsChain = undefined;
     this.#hintingUnder = undefined;
@@ -306,7 +310,7 @@ export class BalloonDevice implements VirtioDevice {
   }
 
   #handle(ctx: ActivateContext, q: DeviceQueue, index: number, chain: DescriptorChain): void {
-    switch (index) {
+    switch (this.#queueAt[index]) {
       case VIRTIO_BALLOON_INFLATEQ: {
         const ranges = this.#pfnRanges(ctx, chain);
         this.#inflated += pages(ranges);

@@ -3,6 +3,7 @@
  * with inflate/deflate page arrays, keeps actual up to date, answers statistics requests,
  * hints free pages under the device's command ID and reports free pages.
  */
+import { balloonQueueIndex } from './queues.js';
 import {
   DriverDevice,
   featureMask,
@@ -145,9 +146,11 @@ export class BalloonDriver {
       { index: VIRTIO_BALLOON_INFLATEQ, size: opts.queueSize },
       { index: VIRTIO_BALLOON_DEFLATEQ, size: opts.queueSize },
     ];
-    if (hasFeature(expected, VIRTIO_BALLOON_F_STATS_VQ)) queues.push({ index: VIRTIO_BALLOON_STATSQ, size: opts.queueSize });
-    if (hasFeature(expected, VIRTIO_BALLOON_F_FREE_PAGE_HINT)) queues.push({ index: VIRTIO_BALLOON_FREE_PAGE_VQ, size: opts.queueSize });
-    if (hasFeature(expected, VIRTIO_BALLOON_F_PAGE_REPORTING)) queues.push({ index: VIRTIO_BALLOON_REPORTING_VQ, size: opts.queueSize });
+    // Absent optional queues take no index (queues.ts): free_page_vq is 2 without STATS_VQ.
+    for (const queue of [VIRTIO_BALLOON_STATSQ, VIRTIO_BALLOON_FREE_PAGE_VQ, VIRTIO_BALLOON_REPORTING_VQ]) {
+      const index = balloonQueueIndex(queue, expected);
+      if (index !== undefined) queues.push({ index, size: opts.queueSize });
+    }
     const poison = hasFeature(expected, VIRTIO_BALLOON_F_PAGE_POISON) ? opts.poisonVal : undefined;
     const driver = new BalloonDriver(opts, hintBatch, poison);
     const device = initializeDevice(transport, {
@@ -159,7 +162,8 @@ export class BalloonDriver {
       queues,
       setup: (qs, features) => {
         if (poison !== undefined) transport.writeConfig(BALLOON_CONFIG_POISON_VAL, 4, poison >>> 0);
-        if (hasFeature(features, VIRTIO_BALLOON_F_STATS_VQ)) driver.#addStats(qs[VIRTIO_BALLOON_STATSQ]!);
+        const stats = balloonQueueIndex(VIRTIO_BALLOON_STATSQ, features);
+        if (stats !== undefined) driver.#addStats(qs[stats]!);
       },
     });
     driver.#device = device;
@@ -239,7 +243,7 @@ export class BalloonDriver {
     if (pfns.length === 0) return 0;
     if (this.#poison !== undefined) for (const p of pfns) this.#fillPoison(p);
     try {
-      await this.#request(VIRTIO_BALLOON_REPORTING_VQ, [], merge(pfns), undefined);
+      await this.#request(this.#index(VIRTIO_BALLOON_REPORTING_VQ), [], merge(pfns), undefined);
     } finally {
       this.#pool.give(pfns);
     }
@@ -367,10 +371,11 @@ export class BalloonDriver {
       addr: undefined,
       done: () => {
         // [balloon.drv.18] the device used the buffer: a fresh one goes back.
-        const sq = this.device.queues[VIRTIO_BALLOON_STATSQ];
+        const index = this.#index(VIRTIO_BALLOON_STATSQ);
+        const sq = this.device.queues[index];
         if (sq && !this.#closed) {
           this.#addStats(sq);
-          this.device.kick(VIRTIO_BALLOON_STATSQ);
+          this.device.kick(index);
         }
       },
       fail: () => undefined,
@@ -391,7 +396,8 @@ export class BalloonDriver {
     // [balloon.drv.28] STOP: no more hints; [balloon.drv.26] one ID buffer per command ID.
     if (id === VIRTIO_BALLOON_CMD_ID_STOP || id === this.#hintId) return;
     this.#hintId = id;
-    const q = this.device.queues[VIRTIO_BALLOON_FREE_PAGE_VQ] as DriverQueue<Token> | undefined;
+    const index = this.#index(VIRTIO_BALLOON_FREE_PAGE_VQ);
+    const q = this.device.queues[index] as DriverQueue<Token> | undefined;
     if (!q) return;
     // [balloon.drv.25] the round starts with the command ID; [balloon.drv.24] 4-byte output buffers.
     if (!this.#addCmdId(q, id)) return;
@@ -406,7 +412,12 @@ export class BalloonDriver {
     this.#pool.give(pfns.slice(i));
     // [balloon.drv.29] no more pages to supply: the round ends with STOP.
     this.#addCmdId(q, VIRTIO_BALLOON_CMD_ID_STOP);
-    this.device.kick(VIRTIO_BALLOON_FREE_PAGE_VQ);
+    this.device.kick(index);
+  }
+
+  /** The virtqueue index of an optional queue under the negotiated features (-1 when absent: no queue there). */
+  #index(queue: number): number {
+    return balloonQueueIndex(queue, this.device.features) ?? -1;
   }
 
   #addCmdId(q: DriverQueue<Token>, id: number): boolean {

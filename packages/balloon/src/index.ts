@@ -5,4 +5,5 @@ export { BalloonDriver, BALLOON_ARRAY_PFNS_MAX, BALLOON_REPORT_MAX_PAGES, type B
 export { BalloonRequestError, BalloonDriverError } from './errors.js';
 export type { BalloonBackend } from './backends/backend.js';
 export { MemoryBalloonBackend, type MemoryBalloonBackendOptions } from './backends/memory.js';
+export { balloonQueueCount, balloonQueueIndex } from './queues.js';
 export { RangePagePool, type GuestPagePool } from './page-pool.js';

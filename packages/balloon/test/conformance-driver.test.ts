@@ -2,6 +2,7 @@
 import { hasFeature } from '@virtio/core';
 import { describe, expect, it } from 'vitest';
 import {
+  balloonQueueIndex,
   VIRTIO_BALLOON_CMD_ID_STOP,
   VIRTIO_BALLOON_F_DEFLATE_ON_OOM,
   VIRTIO_BALLOON_F_MUST_TELL_HOST,
@@ -155,7 +156,8 @@ describe('balloon driver conformance', () => {
     await settle();
     r.dev.setNumPages(0); // another configuration change under the same ID
     await settle();
-    const chains = rec.popped!.get(VIRTIO_BALLOON_FREE_PAGE_VQ)!;
+    // Without STATS_VQ the free page queue is virtqueue 2 (queues.ts).
+    const chains = rec.popped!.get(balloonQueueIndex(VIRTIO_BALLOON_FREE_PAGE_VQ, r.driver.device.features)!)!;
     const ids = chains.filter((c) => c.readable.length > 0);
     expect(ids.every((c) => c.readable.length === 1 && c.readable[0].len === 4)).toBe(true);
     const values = ids.map((c) => r.memory.readU32(c.readable[0].addr));

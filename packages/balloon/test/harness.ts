@@ -13,6 +13,7 @@ import {
 import { LoopbackTransport } from '@virtio/core/testing';
 import { FlatGuestMemory, FreeListAllocator, type DescriptorChain, type DeviceQueue, type Segment } from '@virtio/ring';
 import {
+  balloonQueueIndex,
   BalloonDevice,
   BalloonDriver,
   MemoryBalloonBackend,
@@ -105,8 +106,13 @@ export function recordingDevice(dev: BalloonDevice): { device: BalloonDevice; po
   return { device, popped };
 }
 
-/** A hand-written driver: initialized with `features` and `queues`, placing whatever chains a test writes. */
+/**
+ * A hand-written driver: initialized with `features` and the balloon `queues` (VIRTIO_BALLOON_INFLATEQ ..
+ * REPORTING_VQ, placed at their indices under `features`), placing whatever chains a test writes;
+ * `send` takes a balloon queue too.
+ */
 export function rawDriver(opts: BalloonDeviceOptions, features: bigint, queues: number[], poison?: number) {
+  const at = (queue: number) => balloonQueueIndex(queue, features) ?? queue;
   const d = device(opts);
   const allocator = new FreeListAllocator(0x1000, POOL_START - 0x1000);
   const dd = initializeDevice(d.transport, {
@@ -114,7 +120,7 @@ export function rawDriver(opts: BalloonDeviceOptions, features: bigint, queues: 
     allocator,
     wantedFeatures: features,
     requiredFeatures: features,
-    queues: queues.map((index) => ({ index })),
+    queues: queues.map((queue) => ({ index: at(queue) })),
     setup: () => {
       if (poison !== undefined) d.transport.writeConfig(12, 4, poison);
     },
@@ -122,7 +128,8 @@ export function rawDriver(opts: BalloonDeviceOptions, features: bigint, queues: 
   let interrupts = 0;
   d.transport.onInterrupt = () => interrupts++;
   /** Places one chain on queue `index` and notifies; returns whether the device used it. */
-  const send = (index: number, out: Segment[], inSegs: Segment[] = []): boolean => {
+  const send = (queue: number, out: Segment[], inSegs: Segment[] = []): boolean => {
+    const index = at(queue);
     const q = dd.queues[index]!;
     if (!q.add(out, inSegs, 'raw')) throw new Error('queue full');
     dd.kick(index);
