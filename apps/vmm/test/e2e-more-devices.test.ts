@@ -66,7 +66,7 @@ describe.skipIf(where.mode === 'skipped')(`scsi, vsock, balloon, input and crypt
       command.push('--scsi', disk(v), '--scsi', `${roDisk(v)},readonly`);
       // The hybrid vsock socket lives in the rig's /tmp (a Unix socket cannot be made on the 9p share).
       const socket = `/tmp/vmm-e2e-vsock-${v.name}.sock`;
-      command.push('--vsock', `cid=${CID},socket=${socket}`, '--balloon', `size=${BALLOON_MIB}M,stats=1`);
+      command.push('--vsock', `cid=${CID},socket=${socket}`, '--balloon', `size=${BALLOON_MIB}M,stats=1,free_page_reporting`);
       command.push('--input', 'keyboard', '--input', 'tablet', '--crypto');
       const config = { command, out: peerOut(v), vsock: { socket, hostPort: VSOCK_DEFAULTS.hostPort, guestPort: VSOCK_DEFAULTS.guestPort } };
       writeFileSync(join(dir, `peer-${i}.json`), JSON.stringify(config));
@@ -148,7 +148,7 @@ describe.skipIf(where.mode === 'skipped')(`scsi, vsock, balloon, input and crypt
         expect(s.served).toBe(peer?.host.sent);
       });
 
-      it('balloon: reaches the size the host asked for, MemTotal gives it back on unbind, and the stats queue reports the same MemTotal', () => {
+      it('balloon: reaches the size the host asked for, MemTotal gives it back on unbind; statsq reports the same MemTotal; reporting_vq (queue 3 without free page hinting) gets free pages', () => {
         const b = result(v, 'balloon');
         expect(b.ok, JSON.stringify(b)).toBe(true);
         expect(b.pages).toBe(BALLOON_MIB * 256);
@@ -156,6 +156,8 @@ describe.skipIf(where.mode === 'skipped')(`scsi, vsock, balloon, input and crypt
         const output = runs.get(v.name)!.output;
         const memtot = BigInt(b.mem_total_kb as number) * 1024n;
         expect(output).toContain(`balloon: actual ${BALLOON_MIB * 256} pages, memtot ${memtot}`);
+        const reported = [...output.matchAll(/balloon: .*, reported (\d+) pages/g)].map((m) => Number(m[1]));
+        expect(Math.max(0, ...reported), output.slice(-2000)).toBeGreaterThan(0);
       });
 
       it('[input.dev.1] input: evdev devices named by our description, with exactly its capabilities; caps lock reaches the host', () => {

@@ -65,7 +65,7 @@ export interface VsockSpec {
   readonly features: FeatureEdits;
 }
 
-/** `--balloon [size=SIZE][,stats=SECONDS][,deflate_on_oom][,transport=...][,features=...]`. */
+/** `--balloon [size=SIZE][,stats=SECONDS][,deflate_on_oom][,free_page_reporting][,transport=...][,features=...]`. */
 export interface BalloonSpec {
   /** The balloon size the host asks for from the start, in 4096-byte pages (num_pages). */
   readonly pages: number;
@@ -73,6 +73,8 @@ export interface BalloonSpec {
   readonly statsSeconds: number;
   /** Offer VIRTIO_BALLOON_F_DEFLATE_ON_OOM (the guest then keeps ballooned pages in MemTotal). */
   readonly deflateOnOom: boolean;
+  /** Offer VIRTIO_BALLOON_F_PAGE_REPORTING: the guest reports free pages on reporting_vq (counted in the statistics line). */
+  readonly freePageReporting: boolean;
   readonly transport: TransportKind;
   readonly features: FeatureEdits;
 }
@@ -252,7 +254,9 @@ export function parseVsock(text: string, defaultTransport: TransportKind): Vsock
 export function parseBalloon(text: string | true, defaultTransport: TransportKind): BalloonSpec {
   const { bare, kv } = words(text === true ? '' : text, '--balloon', ['size', 'stats', 'transport', 'features']);
   const flags = bare.filter((w) => w !== '');
-  if (flags.some((f) => f !== 'deflate_on_oom')) throw new CliError(`invalid --balloon value "${flags.join(',')}" (expected size=SIZE[,stats=SECONDS][,deflate_on_oom])`);
+  if (flags.some((f) => f !== 'deflate_on_oom' && f !== 'free_page_reporting')) {
+    throw new CliError(`invalid --balloon value "${flags.join(',')}" (expected size=SIZE[,stats=SECONDS][,deflate_on_oom][,free_page_reporting])`);
+  }
   let bytes = 0;
   const size = kv.get('size');
   if (size !== undefined) {
@@ -269,7 +273,8 @@ export function parseBalloon(text: string | true, defaultTransport: TransportKin
   return {
     pages: bytes / 4096,
     statsSeconds,
-    deflateOnOom: flags.length > 0,
+    deflateOnOom: flags.includes('deflate_on_oom'),
+    freePageReporting: flags.includes('free_page_reporting'),
     transport: parseTransport(kv.get('transport') ?? defaultTransport, '--balloon'),
     features: parseFeatures(kv.get('features') ?? ''),
   };

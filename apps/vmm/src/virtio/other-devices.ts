@@ -9,6 +9,7 @@ import {
   BalloonDevice,
   VIRTIO_BALLOON_F_DEFLATE_ON_OOM,
   VIRTIO_BALLOON_F_MUST_TELL_HOST,
+  VIRTIO_BALLOON_F_PAGE_REPORTING,
   VIRTIO_BALLOON_F_STATS_VQ,
   VIRTIO_BALLOON_S_AVAIL,
   VIRTIO_BALLOON_S_MEMFREE,
@@ -81,10 +82,12 @@ export async function createOtherDevices(specs: OtherDeviceSpecs, features: Feat
     const b = specs.balloon;
     const balloonFeatures = [VIRTIO_BALLOON_F_MUST_TELL_HOST, VIRTIO_BALLOON_F_STATS_VQ];
     if (b.deflateOnOom) balloonFeatures.push(VIRTIO_BALLOON_F_DEFLATE_ON_OOM);
+    // Reported pages are counted; the host does not reclaim their memory yet (no madvise binding).
+    if (b.freePageReporting) balloonFeatures.push(VIRTIO_BALLOON_F_PAGE_REPORTING);
     const device: BalloonDevice = new BalloonDevice({
       balloonFeatures,
       ringFeatures: ring(BALLOON_DEFAULT_RING_FEATURES, b.features),
-      backend: { stats: (stats) => log(balloonStatsLine(device.actual, stats)) },
+      backend: { stats: (stats) => log(balloonStatsLine(device.actual, device.counters.reported, stats)) },
     });
     device.setNumPages(b.pages);
     if (b.statsSeconds > 0) {
@@ -112,8 +115,11 @@ export async function createOtherDevices(specs: OtherDeviceSpecs, features: Feat
   };
 }
 
-/** `balloon: actual N pages; memtot B, memfree B, avail B` (bytes as the guest reported them). */
-export function balloonStatsLine(actual: number, stats: BalloonStats): string {
+/**
+ * `balloon: actual N pages, memtot B, memfree B, avail B, reported P pages`: the driver's actual,
+ * the statistics in bytes as the guest reported them, and the pages reported free so far.
+ */
+export function balloonStatsLine(actual: number, reported: number, stats: BalloonStats): string {
   const field = (tag: number, name: string) => (stats.has(tag) ? `, ${name} ${stats.get(tag)}` : '');
-  return `balloon: actual ${actual} pages${field(VIRTIO_BALLOON_S_MEMTOT, 'memtot')}${field(VIRTIO_BALLOON_S_MEMFREE, 'memfree')}${field(VIRTIO_BALLOON_S_AVAIL, 'avail')}`;
+  return `balloon: actual ${actual} pages${field(VIRTIO_BALLOON_S_MEMTOT, 'memtot')}${field(VIRTIO_BALLOON_S_MEMFREE, 'memfree')}${field(VIRTIO_BALLOON_S_AVAIL, 'avail')}, reported ${reported} pages`;
 }
