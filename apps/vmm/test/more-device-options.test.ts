@@ -1,0 +1,64 @@
+// The options of the scsi, vsock, balloon, input and crypto devices: parsing and one-line errors.
+import { describe, expect, it } from 'vitest';
+import { CliError } from '../src/cli/load-files.js';
+import { parseBalloon, parseCrypto, parseInput, parseScsi, parseVsock } from '../src/virtio/options.js';
+import { balloonStatsLine } from '../src/virtio/other-devices.js';
+import { deviceCount } from '../src/virtio/devices.js';
+import { VIRTIO_BALLOON_S_MEMFREE, VIRTIO_BALLOON_S_MEMTOT } from '@virtio/balloon';
+
+const NONE = { set: 0n, clear: 0n };
+
+describe('scsi, vsock, balloon, input and crypto options', () => {
+  it('--scsi takes an image path, readonly and a transport', () => {
+    expect(parseScsi('/a.img', 'pci')).toEqual({ path: '/a.img', readOnly: false, transport: 'pci', features: NONE });
+    expect(parseScsi('/b.img,readonly,transport=mmio', 'pci')).toMatchObject({ readOnly: true, transport: 'mmio' });
+    expect(() => parseScsi(',readonly', 'pci')).toThrow('the image path comes first');
+    expect(() => parseScsi('/a,rw', 'pci')).toThrow('unknown --scsi flag "rw"');
+  });
+
+  it('--vsock needs a CID that is not reserved; the socket is optional', () => {
+    expect(parseVsock('cid=3', 'pci')).toEqual({ cid: 3, socket: undefined, transport: 'pci', features: NONE });
+    expect(parseVsock('cid=4294967294,socket=/run/v.sock,transport=mmio', 'pci')).toMatchObject({ cid: 0xfffffffe, socket: '/run/v.sock', transport: 'mmio' });
+    for (const bad of ['cid=0', 'cid=1', 'cid=2', 'cid=4294967295', 'cid=x', 'cid=-3']) expect(() => parseVsock(bad, 'pci')).toThrow(CliError);
+    expect(() => parseVsock('socket=/a', 'pci')).toThrow('--vsock needs cid=N');
+    expect(() => parseVsock('cid=3,socket=', 'pci')).toThrow('needs a path');
+    expect(() => parseVsock('cid=3,port=5', 'pci')).toThrow('unknown --vsock option "port"');
+  });
+
+  it('--balloon: size in whole pages, statistics interval, flags', () => {
+    expect(parseBalloon(true, 'pci')).toEqual({ pages: 0, statsSeconds: 0, deflateOnOom: false, freePageReporting: false, transport: 'pci', features: NONE });
+    expect(parseBalloon('size=64M,stats=2,deflate_on_oom,free_page_reporting,transport=mmio', 'pci')).toMatchObject({
+      pages: 16384,
+      statsSeconds: 2,
+      deflateOnOom: true,
+      freePageReporting: true,
+      transport: 'mmio',
+    });
+    expect(() => parseBalloon('size=1000', 'pci')).toThrow('invalid --balloon size "1000"');
+    expect(() => parseBalloon('stats=1.5', 'pci')).toThrow('invalid --balloon stats "1.5"');
+    expect(() => parseBalloon('oom', 'pci')).toThrow('invalid --balloon value "oom"');
+  });
+
+  it('--input is one of keyboard, mouse, tablet; --crypto takes only a transport and features', () => {
+    expect(parseInput('tablet,transport=mmio', 'pci')).toEqual({ kind: 'tablet', transport: 'mmio', features: NONE });
+    expect(() => parseInput('joystick', 'pci')).toThrow('invalid --input "joystick"');
+    expect(() => parseInput('keyboard,mouse', 'pci')).toThrow(CliError);
+    expect(parseCrypto(true, 'mmio')).toEqual({ transport: 'mmio', features: NONE });
+    expect(() => parseCrypto('aes', 'pci')).toThrow('invalid --crypto value "aes"');
+  });
+
+  it('every device counts for the device thread (one notification slot each)', () => {
+    const specs = { disks: [], nets: [], features: NONE };
+    expect(deviceCount(specs)).toBe(0);
+    const scsi = parseScsi('/a', 'pci');
+    expect(deviceCount({ ...specs, scsi: [scsi, scsi], vsock: parseVsock('cid=3', 'pci'), balloon: parseBalloon(true, 'pci'), inputs: [parseInput('mouse', 'pci')], crypto: parseCrypto(true, 'pci') })).toBe(6);
+  });
+
+  it('the balloon statistics line: actual, the statistics the guest sent (bytes), reported pages', () => {
+    const stats = new Map([
+      [VIRTIO_BALLOON_S_MEMTOT, 400n << 20n],
+      [VIRTIO_BALLOON_S_MEMFREE, 100n << 20n],
+    ]);
+    expect(balloonStatsLine(16384, 512, stats)).toBe(`balloon: actual 16384 pages, memtot ${400 << 20}, memfree ${100 << 20}, reported 512 pages`);
+  });
+});
