@@ -15,9 +15,12 @@ import {
   type FeatureDependency,
 } from '@virtio/core';
 import type { DriverQueue, GuestAllocator, GuestMemory } from '@virtio/ring';
+import type { CoalesceParams } from './coalesce/notifier.js';
 import { NetConfigOffset as C } from './config.js';
 import { NetDriverError } from './errors.js';
 import { decodeNetHeader, encodeNetHeader, PLAIN_HEADER, type NetHeader } from './header.js';
+import { encodeHashConfig, encodeRssConfig, type RssConfig, type RssLimits } from './rss/encode.js';
+import { decodeStatsReplies, encodeStatsRequest, type StatsReply, type StatsRequest } from './stats/decode.js';
 import {
   ETH_ALEN,
   ETH_HLEN,
@@ -28,24 +31,41 @@ import {
   VIRTIO_NET_CTRL_MAC_ADDR_SET,
   VIRTIO_NET_CTRL_MAC_TABLE_SET,
   VIRTIO_NET_CTRL_MQ,
+  VIRTIO_NET_CTRL_MQ_HASH_CONFIG,
+  VIRTIO_NET_CTRL_MQ_RSS_CONFIG,
   VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET,
+  VIRTIO_NET_CTRL_NOTF_COAL,
+  VIRTIO_NET_CTRL_NOTF_COAL_RX_SET,
+  VIRTIO_NET_CTRL_NOTF_COAL_TX_SET,
+  VIRTIO_NET_CTRL_NOTF_COAL_VQ_GET,
+  VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET,
   VIRTIO_NET_CTRL_RX,
   VIRTIO_NET_CTRL_RX_ALLMULTI,
+  VIRTIO_NET_CTRL_RX_ALLUNI,
+  VIRTIO_NET_CTRL_RX_NOBCAST,
+  VIRTIO_NET_CTRL_RX_NOMULTI,
+  VIRTIO_NET_CTRL_RX_NOUNI,
   VIRTIO_NET_CTRL_RX_PROMISC,
+  VIRTIO_NET_CTRL_STATS,
+  VIRTIO_NET_CTRL_STATS_GET,
+  VIRTIO_NET_CTRL_STATS_QUERY,
   VIRTIO_NET_CTRL_VLAN,
   VIRTIO_NET_CTRL_VLAN_ADD,
   VIRTIO_NET_CTRL_VLAN_DEL,
   VIRTIO_NET_F_CSUM,
   VIRTIO_NET_F_CTRL_MAC_ADDR,
   VIRTIO_NET_F_CTRL_RX,
+  VIRTIO_NET_F_CTRL_RX_EXTRA,
   VIRTIO_NET_F_CTRL_VLAN,
   VIRTIO_NET_F_CTRL_VQ,
+  VIRTIO_NET_F_DEVICE_STATS,
   VIRTIO_NET_F_GUEST_ANNOUNCE,
   VIRTIO_NET_F_GUEST_CSUM,
   VIRTIO_NET_F_GUEST_ECN,
   VIRTIO_NET_F_GUEST_TSO4,
   VIRTIO_NET_F_GUEST_TSO6,
   VIRTIO_NET_F_GUEST_UFO,
+  VIRTIO_NET_F_HASH_REPORT,
   VIRTIO_NET_F_HOST_ECN,
   VIRTIO_NET_F_HOST_TSO4,
   VIRTIO_NET_F_HOST_TSO6,
@@ -54,8 +74,11 @@ import {
   VIRTIO_NET_F_MQ,
   VIRTIO_NET_F_MRG_RXBUF,
   VIRTIO_NET_F_MTU,
+  VIRTIO_NET_F_NOTF_COAL,
+  VIRTIO_NET_F_RSS,
   VIRTIO_NET_F_SPEED_DUPLEX,
   VIRTIO_NET_F_STATUS,
+  VIRTIO_NET_F_VQ_NOTF_COAL,
   VIRTIO_NET_HDR_F_NEEDS_CSUM,
   VIRTIO_NET_HDR_GSO_ECN,
   VIRTIO_NET_HDR_GSO_NONE,
@@ -69,7 +92,10 @@ import {
   VLAN_N_VID,
 } from './protocol.js';
 
-/** Device features this driver understands by default: everything but the offloads. */
+/**
+ * Device features this driver accepts by default: everything but the offloads and the
+ * {@link NET_CONTROL_EXTRA_FEATURES}.
+ */
 export const NET_DRIVER_FEATURES = featureMask(
   VIRTIO_NET_F_MAC,
   VIRTIO_NET_F_STATUS,
@@ -98,7 +124,21 @@ export const NET_OFFLOAD_FEATURES = featureMask(
   VIRTIO_NET_F_HOST_UFO,
 );
 
-// Spec 5.1.3.1; ECN is kept only with TSO4 (stricter than "TSO4 or TSO6").
+/**
+ * Control queue features the driver supports but does not accept by default: CTRL_RX_EXTRA,
+ * RSS, HASH_REPORT (the header grows to 20 bytes), NOTF_COAL, VQ_NOTF_COAL, DEVICE_STATS.
+ */
+export const NET_CONTROL_EXTRA_FEATURES = featureMask(
+  VIRTIO_NET_F_CTRL_RX_EXTRA,
+  VIRTIO_NET_F_RSS,
+  VIRTIO_NET_F_HASH_REPORT,
+  VIRTIO_NET_F_NOTF_COAL,
+  VIRTIO_NET_F_VQ_NOTF_COAL,
+  VIRTIO_NET_F_DEVICE_STATS,
+);
+
+// Spec 5.1.3.1; ECN is kept only with TSO4 (stricter than "TSO4 or TSO6"). HASH_REPORT and
+// CTRL_RX_EXTRA only with CTRL_VQ (net.drv.10, 11); DEVICE_STATS is useless without it.
 const DEPENDENCIES: readonly FeatureDependency[] = [
   [VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_CSUM],
   [VIRTIO_NET_F_GUEST_TSO6, VIRTIO_NET_F_GUEST_CSUM],
@@ -113,6 +153,12 @@ const DEPENDENCIES: readonly FeatureDependency[] = [
   [VIRTIO_NET_F_GUEST_ANNOUNCE, VIRTIO_NET_F_CTRL_VQ],
   [VIRTIO_NET_F_MQ, VIRTIO_NET_F_CTRL_VQ],
   [VIRTIO_NET_F_CTRL_MAC_ADDR, VIRTIO_NET_F_CTRL_VQ],
+  [VIRTIO_NET_F_NOTF_COAL, VIRTIO_NET_F_CTRL_VQ],
+  [VIRTIO_NET_F_VQ_NOTF_COAL, VIRTIO_NET_F_CTRL_VQ],
+  [VIRTIO_NET_F_RSS, VIRTIO_NET_F_CTRL_VQ],
+  [VIRTIO_NET_F_HASH_REPORT, VIRTIO_NET_F_CTRL_VQ],
+  [VIRTIO_NET_F_CTRL_RX_EXTRA, VIRTIO_NET_F_CTRL_VQ],
+  [VIRTIO_NET_F_DEVICE_STATS, VIRTIO_NET_F_CTRL_VQ],
 ];
 
 export interface NetDriverOptions {
@@ -142,9 +188,12 @@ export interface NetDriverOptions {
 /** A control command waiting for its ack. */
 interface CtrlRequest {
   readonly addr: number;
-  /** Offset of the ack byte from addr. */
+  /** Offset of the ack byte from addr; command-specific-result follows it. */
   readonly ackAt: number;
-  readonly resolve: (ok: boolean) => void;
+  /** Room for command-specific-result, in bytes. */
+  readonly resultSize: number;
+  /** The result (the bytes the device wrote after the ack) on VIRTIO_NET_OK, null on VIRTIO_NET_ERR or reset. */
+  readonly resolve: (result: Uint8Array | null) => void;
 }
 
 /**
@@ -168,6 +217,10 @@ export class NetDriver {
   activePairs = 1;
   /** Received packets the driver discarded (num_buffers inconsistent with the used buffers). */
   rxErrors = 0;
+  /** Hash capabilities from the configuration space (zeros without RSS / HASH_REPORT) and the enabled queue pairs. */
+  readonly rssLimits: RssLimits;
+  /** supported_stats_types from the last VIRTIO_NET_CTRL_STATS_QUERY ({@link queryStats}); 0 before. */
+  supportedStats = 0n;
   #rxSize = 0;
   #txSize = 0;
   readonly #memory: GuestMemory;
@@ -196,6 +249,7 @@ export class NetDriver {
     let mtu = 1500;
     let mac: Uint8Array | undefined;
     let ctrlIndex = -1;
+    let limits: RssLimits = { maxKeySize: 0, maxIndirectionTableLength: 0, supportedHashTypes: 0, pairs: 1 };
     this.device = initializeDevice(transport, {
       memory: opts.memory,
       allocator: opts.allocator,
@@ -205,13 +259,23 @@ export class NetDriver {
       checkConfig: (config, offered) => {
         // The queues depend on what will be negotiated, known from the offer: fill them in here.
         const f = selectFeatures(offered, wanted, transport.kind, DEPENDENCIES);
-        if (hasFeature(f, VIRTIO_NET_F_MQ)) pairs = config.u16(C.max_virtqueue_pairs);
+        // Spec 5.1.2: N is max_virtqueue_pairs with MQ or RSS.
+        if (hasFeature(f, VIRTIO_NET_F_MQ) || hasFeature(f, VIRTIO_NET_F_RSS)) pairs = config.u16(C.max_virtqueue_pairs);
         if (pairs < 1 || pairs > 0x8000) return false;
+        const rss = hasFeature(f, VIRTIO_NET_F_RSS);
+        if (rss || hasFeature(f, VIRTIO_NET_F_HASH_REPORT)) {
+          limits = {
+            maxKeySize: config.u8(C.rss_max_key_size),
+            maxIndirectionTableLength: rss ? config.u16(C.rss_max_indirection_table_length) : 0,
+            supportedHashTypes: config.u32(C.supported_hash_types),
+            pairs,
+          };
+        }
         if (hasFeature(f, VIRTIO_NET_F_MTU)) mtu = config.u16(C.mtu);
         if (hasFeature(f, VIRTIO_NET_F_MAC)) mac = Uint8Array.from({ length: ETH_ALEN }, (_, i) => config.u8(C.mac + i));
         for (let p = 0; p < pairs; p++) queues.push({ index: 2 * p, size: opts.queueSize }, { index: 2 * p + 1, size: opts.queueSize });
         if (hasFeature(f, VIRTIO_NET_F_CTRL_VQ)) queues.push({ index: (ctrlIndex = 2 * pairs), size: opts.queueSize });
-        const hdr = netHdrSize(hasFeature(f, VIRTIO_F_VERSION_1), hasFeature(f, VIRTIO_NET_F_MRG_RXBUF));
+        const hdr = netHdrSize(hasFeature(f, VIRTIO_F_VERSION_1), hasFeature(f, VIRTIO_NET_F_MRG_RXBUF), hasFeature(f, VIRTIO_NET_F_HASH_REPORT));
         const guestGso = f & featureMask(VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_TSO6, VIRTIO_NET_F_GUEST_UFO);
         const hostGso = f & featureMask(VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_HOST_TSO6, VIRTIO_NET_F_HOST_UFO);
         // [net.drv.5, 42]: buffers big enough for an MTU-sized packet, or a 64 KiB GSO packet without MRG_RXBUF.
@@ -226,7 +290,12 @@ export class NetDriver {
       },
     });
     this.features = this.device.features;
-    this.hdrSize = netHdrSize(hasFeature(this.features, VIRTIO_F_VERSION_1), hasFeature(this.features, VIRTIO_NET_F_MRG_RXBUF));
+    this.hdrSize = netHdrSize(
+      hasFeature(this.features, VIRTIO_F_VERSION_1),
+      hasFeature(this.features, VIRTIO_NET_F_MRG_RXBUF),
+      hasFeature(this.features, VIRTIO_NET_F_HASH_REPORT),
+    );
+    this.rssLimits = limits;
     this.#hdr = new Uint8Array(this.hdrSize);
     this.maxPairs = pairs;
     this.mtu = mtu;
@@ -360,7 +429,7 @@ export class NetDriver {
     const ev = this.device.handleInterrupt();
     if (ev.needsReset) {
       this.#live = false;
-      for (const r of this.#ctrlQueue.splice(0)) r.resolve(false);
+      for (const r of this.#ctrlQueue.splice(0)) r.resolve(null);
       return;
     }
     if (ev.usedBuffer) this.poll();
@@ -440,8 +509,11 @@ export class NetDriver {
       if (!req) continue;
       this.#ctrlQueue.splice(this.#ctrlQueue.indexOf(req), 1);
       const ack = this.#memory.readU8(req.addr + req.ackAt);
+      // The device wrote u.len bytes: the ack, then the result.
+      const result = new Uint8Array(Math.max(0, Math.min(u.len - 1, req.resultSize)));
+      this.#memory.read(req.addr + req.ackAt + 1, result);
       this.#allocator.free(req.addr);
-      req.resolve(ack === VIRTIO_NET_OK);
+      req.resolve(ack === VIRTIO_NET_OK ? result : null);
     }
   }
 
@@ -449,24 +521,33 @@ export class NetDriver {
    * Sends a control command; resolves true on VIRTIO_NET_OK, false on VIRTIO_NET_ERR (or a
    * device reset). `data` is the command-specific-data.
    */
-  #command(cls: number, cmd: number, data: Uint8Array): Promise<boolean> {
+  async #command(cls: number, cmd: number, data: Uint8Array): Promise<boolean> {
+    return (await this.#commandResult(cls, cmd, data, 0)) !== null;
+  }
+
+  /**
+   * Sends a control command with room for `resultSize` bytes of command-specific-result after
+   * the ack; resolves the bytes the device wrote there on VIRTIO_NET_OK, null on VIRTIO_NET_ERR
+   * (or a device reset).
+   */
+  #commandResult(cls: number, cmd: number, data: Uint8Array, resultSize: number): Promise<Uint8Array | null> {
     if (!this.#live || this.device.needsReset) return Promise.reject(new NetDriverError('not-live', 'the device was reset or needs a reset'));
     const q = this.#ctrlIndex >= 0 ? this.device.queues[this.#ctrlIndex] : undefined;
     if (!q) return Promise.reject(new NetDriverError('not-negotiated', 'VIRTIO_NET_F_CTRL_VQ was not negotiated'));
-    // One allocation: class, command, data at 0; the ack byte at 255 (or after the data).
+    // One allocation: class, command, data at 0; the ack byte at 255 (or after the data), the result after it.
     const ackAt = Math.max(255, 2 + data.length);
-    const addr = this.#allocator.alloc(ackAt + 1, 8);
+    const addr = this.#allocator.alloc(ackAt + 1 + resultSize, 8);
     this.#memory.writeU8(addr, cls);
     this.#memory.writeU8(addr + 1, cmd);
     this.#memory.write(addr + 2, data);
     this.#memory.writeU8(addr + ackAt, 0xff);
-    const ok = q.add([{ addr, len: 2 + data.length }], [{ addr: addr + ackAt, len: 1 }], addr);
+    const ok = q.add([{ addr, len: 2 + data.length }], [{ addr: addr + ackAt, len: 1 + resultSize }], addr);
     if (!ok) {
       this.#allocator.free(addr);
       return Promise.reject(new NetDriverError('not-live', 'control queue full'));
     }
     return new Promise((resolve) => {
-      this.#ctrlQueue.push({ addr, ackAt, resolve });
+      this.#ctrlQueue.push({ addr, ackAt, resultSize, resolve });
       this.device.kick(this.#ctrlIndex);
     });
   }
@@ -549,10 +630,121 @@ export class NetDriver {
     return ok;
   }
 
+  /**
+   * VIRTIO_NET_CTRL_RX_ALLUNI, _NOMULTI, _NOUNI or _NOBCAST (pass the command).
+   * @throws NetDriverError 'not-negotiated' without CTRL_RX_EXTRA (net.drv.49), 'not-allowed' for another command
+   */
+  setRxExtra(command: number, on: boolean): Promise<boolean> {
+    this.#need(VIRTIO_NET_F_CTRL_RX_EXTRA, 'net.drv.49', 'ALLUNI, NOMULTI, NOUNI and NOBCAST need VIRTIO_NET_F_CTRL_RX_EXTRA');
+    const extra = [VIRTIO_NET_CTRL_RX_ALLUNI, VIRTIO_NET_CTRL_RX_NOMULTI, VIRTIO_NET_CTRL_RX_NOUNI, VIRTIO_NET_CTRL_RX_NOBCAST];
+    if (!extra.includes(command)) throw new NetDriverError('not-allowed', `${command} is not a VIRTIO_NET_F_CTRL_RX_EXTRA command`);
+    return this.#command(VIRTIO_NET_CTRL_RX, command, Uint8Array.of(on ? 1 : 0));
+  }
+
+  /**
+   * VIRTIO_NET_CTRL_MQ_RSS_CONFIG: hash types, key and indirection table; on success transmit
+   * may use max_tx_vq queue pairs ({@link activePairs}).
+   * @throws NetDriverError 'not-negotiated' without RSS (net.drv.60); 'not-allowed' for a
+   *   configuration breaking net.drv.61..64
+   */
+  async configureRss(c: RssConfig): Promise<boolean> {
+    this.#need(VIRTIO_NET_F_RSS, 'net.drv.60', 'VIRTIO_NET_CTRL_MQ_RSS_CONFIG needs VIRTIO_NET_F_RSS');
+    const data = encodeRssConfig(c, this.rssLimits);
+    const maxTx = new DataView(data.buffer).getUint16(8 + 2 * c.indirectionTable.length, true);
+    const before = this.activePairs;
+    this.activePairs = Math.min(before, maxTx);
+    const ok = await this.#command(VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_RSS_CONFIG, data);
+    this.activePairs = ok ? maxTx : before;
+    return ok;
+  }
+
+  /**
+   * VIRTIO_NET_CTRL_MQ_HASH_CONFIG: hash types and key of the reported hash (HASH_REPORT without RSS).
+   * @throws NetDriverError 'not-negotiated' without HASH_REPORT, or with RSS (use {@link configureRss});
+   *   'not-allowed' for unsupported hash types (net.drv.64)
+   */
+  setHashConfig(hashTypes: number, key: Uint8Array): Promise<boolean> {
+    this.#need(VIRTIO_NET_F_HASH_REPORT, 'net.dev.71', 'VIRTIO_NET_CTRL_MQ_HASH_CONFIG needs VIRTIO_NET_F_HASH_REPORT');
+    if (this.#has(VIRTIO_NET_F_RSS)) throw new NetDriverError('not-negotiated', 'with VIRTIO_NET_F_RSS the hash is configured by VIRTIO_NET_CTRL_MQ_RSS_CONFIG');
+    return this.#command(VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_HASH_CONFIG, encodeHashConfig(hashTypes, key, this.rssLimits));
+  }
+
+  /**
+   * VIRTIO_NET_CTRL_NOTF_COAL_TX_SET / _RX_SET: coalescing of every transmit or receive queue.
+   * @throws NetDriverError 'not-negotiated' without NOTF_COAL (net.drv.71)
+   */
+  setCoalescing(direction: 'tx' | 'rx', p: CoalesceParams): Promise<boolean> {
+    this.#need(VIRTIO_NET_F_NOTF_COAL, 'net.drv.71', 'VIRTIO_NET_CTRL_NOTF_COAL_TX_SET and _RX_SET need VIRTIO_NET_F_NOTF_COAL');
+    const data = new Uint8Array(8);
+    const dv = new DataView(data.buffer);
+    dv.setUint32(0, p.maxPackets, true);
+    dv.setUint32(4, p.maxUsecs, true);
+    return this.#command(VIRTIO_NET_CTRL_NOTF_COAL, direction === 'tx' ? VIRTIO_NET_CTRL_NOTF_COAL_TX_SET : VIRTIO_NET_CTRL_NOTF_COAL_RX_SET, data);
+  }
+
+  #checkCoalVq(vq: number): void {
+    this.#need(VIRTIO_NET_F_VQ_NOTF_COAL, 'net.drv.72', 'VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET and _VQ_GET need VIRTIO_NET_F_VQ_NOTF_COAL');
+    // [net.drv.70]: an enabled transmit or receive queue.
+    if (!Number.isInteger(vq) || vq < 0 || vq >= 2 * this.maxPairs) throw new NetDriverError('not-allowed', `[net.drv.70] ${vq} is not a receive or transmit queue`);
+  }
+
+  /**
+   * VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET: coalescing of virtqueue `vq`.
+   * @throws NetDriverError 'not-negotiated' without VQ_NOTF_COAL (net.drv.72); 'not-allowed' for a vq that is no receive/transmit queue (net.drv.70)
+   */
+  setQueueCoalescing(vq: number, p: CoalesceParams): Promise<boolean> {
+    this.#checkCoalVq(vq);
+    const data = new Uint8Array(12);
+    const dv = new DataView(data.buffer);
+    dv.setUint16(0, vq, true);
+    dv.setUint32(4, p.maxPackets, true);
+    dv.setUint32(8, p.maxUsecs, true);
+    return this.#command(VIRTIO_NET_CTRL_NOTF_COAL, VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET, data);
+  }
+
+  /**
+   * VIRTIO_NET_CTRL_NOTF_COAL_VQ_GET: the coalescing parameters of virtqueue `vq`, or undefined
+   * when the device answered VIRTIO_NET_ERR (whatever it wrote is ignored, net.drv.73).
+   * @throws NetDriverError as {@link setQueueCoalescing}
+   */
+  async getQueueCoalescing(vq: number): Promise<CoalesceParams | undefined> {
+    this.#checkCoalVq(vq);
+    const result = await this.#commandResult(VIRTIO_NET_CTRL_NOTF_COAL, VIRTIO_NET_CTRL_NOTF_COAL_VQ_GET, Uint8Array.of(vq & 0xff, vq >>> 8, 0, 0), 8);
+    if (result === null || result.length < 8) return undefined;
+    const dv = new DataView(result.buffer);
+    return { maxPackets: dv.getUint32(0, true), maxUsecs: dv.getUint32(4, true) };
+  }
+
+  /**
+   * VIRTIO_NET_CTRL_STATS_QUERY: the statistics types the device supports (also kept in
+   * {@link supportedStats}), or undefined on VIRTIO_NET_ERR.
+   * @throws NetDriverError 'not-negotiated' without DEVICE_STATS
+   */
+  async queryStats(): Promise<bigint | undefined> {
+    this.#need(VIRTIO_NET_F_DEVICE_STATS, 'net.dev.85', 'VIRTIO_NET_CTRL_STATS needs VIRTIO_NET_F_DEVICE_STATS');
+    const result = await this.#commandResult(VIRTIO_NET_CTRL_STATS, VIRTIO_NET_CTRL_STATS_QUERY, new Uint8Array(0), 8);
+    if (result === null || result.length < 8) return undefined;
+    this.supportedStats = new DataView(result.buffer).getBigUint64(0, true);
+    return this.supportedStats;
+  }
+
+  /**
+   * VIRTIO_NET_CTRL_STATS_GET for `requests`, with room for every reply (net.drv.76); resolves
+   * the replies, or undefined on VIRTIO_NET_ERR.
+   * @throws NetDriverError 'not-negotiated' without DEVICE_STATS; 'not-allowed' for types not
+   *   reported by {@link queryStats} (net.drv.74) or not valid for the virtqueue (net.drv.75)
+   */
+  async getStats(requests: readonly StatsRequest[]): Promise<StatsReply[] | undefined> {
+    this.#need(VIRTIO_NET_F_DEVICE_STATS, 'net.dev.85', 'VIRTIO_NET_CTRL_STATS needs VIRTIO_NET_F_DEVICE_STATS');
+    const { data, replySize } = encodeStatsRequest(requests, this.supportedStats, this.#ctrlIndex, 2 * this.maxPairs);
+    const result = await this.#commandResult(VIRTIO_NET_CTRL_STATS, VIRTIO_NET_CTRL_STATS_GET, data, replySize);
+    return result === null ? undefined : decodeStatsReplies(result);
+  }
+
   /** Resets the device; afterwards nothing is sent and pending commands resolve false. */
   reset(): void {
     this.#live = false;
-    for (const r of this.#ctrlQueue.splice(0)) r.resolve(false);
+    for (const r of this.#ctrlQueue.splice(0)) r.resolve(null);
     this.device.reset();
   }
 }

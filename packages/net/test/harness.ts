@@ -117,3 +117,18 @@ export function hdrBytes(flags: number, gsoType: number, gsoSize = 0, csumStart 
   v.setUint16(8, csumOffset, true);
   return b;
 }
+
+/**
+ * Puts a raw control chain [readable bytes] + [writable bytes, 0xee-filled] on controlq
+ * (`ctrlIndex`) behind the driver's checks and kicks; returns the ack address (the first
+ * writable byte; command-specific-result follows it).
+ */
+export function rawCommand(r: ReturnType<typeof rig>, ctrlIndex: number, readable: Uint8Array, writable = 1): number {
+  const addr = r.allocator.alloc(readable.length + writable + 1, 8);
+  r.memory.write(addr, readable);
+  const ack = addr + readable.length;
+  r.memory.write(ack, new Uint8Array(Math.max(writable, 1)).fill(0xee));
+  r.driver.device.queues[ctrlIndex]!.add(readable.length ? [{ addr, len: readable.length }] : [], writable ? [{ addr: ack, len: writable }] : [], addr);
+  r.driver.device.kick(ctrlIndex);
+  return ack;
+}
