@@ -2,6 +2,7 @@
  * struct virtio_blk_config (spec 5.2.4): byte offsets of every field and a little-endian
  * byte image of the whole structure, read and written by offset and width.
  */
+import type { BlkZonedCharacteristics } from './zones.js';
 
 /** Byte offsets of the fields of struct virtio_blk_config. */
 export const BlkConfigOffset = {
@@ -68,17 +69,19 @@ export interface BlkConfigFields {
   readonly maxSecureEraseSectors: number;
   readonly maxSecureEraseSeg: number;
   readonly secureEraseSectorAlignment: number;
+  /** struct virtio_blk_zoned_characteristics (all 0 when absent). */
+  readonly zoned?: BlkZonedCharacteristics;
 }
 
 /**
- * The configuration space image. Padding (`unused0`, `unused1`, `unused2`) and the zoned
- * characteristics stay 0: this package never offers VIRTIO_BLK_F_ZONED.
+ * The configuration space image. Padding (`unused0`, `unused1`, `unused2`) stays 0, and the
+ * zoned characteristics too unless the device is zoned.
  */
 export class BlkConfigSpace {
   readonly bytes = new Uint8Array(VIRTIO_BLK_CONFIG_SIZE);
   readonly #dv = new DataView(this.bytes.buffer);
 
-  /** Writes every field from `f` (padding and zoned fields are left 0). */
+  /** Writes every field from `f` (padding, and zoned fields without `f.zoned`, are left 0). */
   load(f: BlkConfigFields): void {
     const dv = this.#dv;
     const O = BlkConfigOffset;
@@ -105,6 +108,19 @@ export class BlkConfigSpace {
     dv.setUint32(O.max_secure_erase_sectors, f.maxSecureEraseSectors, true);
     dv.setUint32(O.max_secure_erase_seg, f.maxSecureEraseSeg, true);
     dv.setUint32(O.secure_erase_sector_alignment, f.secureEraseSectorAlignment, true);
+    this.setZoned(f.zoned);
+  }
+
+  /** Writes struct virtio_blk_zoned_characteristics, or zeroes it ([blk.dev.6]: ZONED refused by the driver). */
+  setZoned(z: BlkZonedCharacteristics | undefined): void {
+    const dv = this.#dv;
+    const O = BlkConfigOffset;
+    dv.setUint32(O.zoned_zone_sectors, z?.zoneSectors ?? 0, true);
+    dv.setUint32(O.zoned_max_open_zones, z?.maxOpenZones ?? 0, true);
+    dv.setUint32(O.zoned_max_active_zones, z?.maxActiveZones ?? 0, true);
+    dv.setUint32(O.zoned_max_append_sectors, z?.maxAppendSectors ?? 0, true);
+    dv.setUint32(O.zoned_write_granularity, z?.writeGranularity ?? 0, true);
+    dv.setUint8(O.zoned_model, z?.model ?? 0);
   }
 
   /** Sets `capacity` (512-byte sectors, < 2^53). */

@@ -30,8 +30,10 @@ import {
   VIRTIO_BLK_ID_BYTES,
   VIRTIO_BLK_S_IOERR,
   VIRTIO_BLK_SECTOR_SIZE,
+  VIRTIO_BLK_Z_HM,
 } from './protocol.js';
 import { readFrame } from './request.js';
+import { ZoneTable } from './zones.js';
 
 /** One finished request waiting for the next batch. */
 interface Completion {
@@ -64,6 +66,8 @@ export class BlkDevice implements VirtioDevice {
   #done: Completion[] = [];
   #spare: Completion[] = [];
   #batchScheduled = false;
+  /** The zones of a zoned device (state kept across resets: it is the storage's). */
+  readonly #zones: ZoneTable | undefined;
   readonly #touched: Uint8Array;
   readonly #inFlight: InFlight;
   readonly #flushBatch = () => this.#completeBatch();
@@ -77,6 +81,8 @@ export class BlkDevice implements VirtioDevice {
     this.#touched = new Uint8Array(this.numQueues);
     this.#inFlight = new InFlight(this.numQueues);
     this.#config.load(this.#offer.config);
+    const z = this.#offer.zoned;
+    this.#zones = z && opts.zoned ? new ZoneTable(this.#offer.config.capacity, z, opts.zoned) : undefined;
     for (let i = 0; i < this.#offer.id.length && i < VIRTIO_BLK_ID_BYTES; i++) this.#idBytes[i] = this.#offer.id.charCodeAt(i) & 0x7f;
   }
 
@@ -101,8 +107,16 @@ export class BlkDevice implements VirtioDevice {
     return !(this.#state?.writeThrough ?? this.#writeThrough(this.#negotiated));
   }
 
+  /** The zones of a zoned device (undefined otherwise). */
+  get zones(): ZoneTable | undefined {
+    return this.#zones;
+  }
+
   validateFeatures(features: bigint): boolean {
-    if (hasFeature(features, VIRTIO_BLK_F_ZONED)) return false;
+    const zoned = this.#offer.zoned;
+    if (hasFeature(features, VIRTIO_BLK_F_ZONED) && !zoned) return false;
+    // A host-managed device cannot work for a driver that refuses VIRTIO_BLK_F_ZONED.
+    if (zoned?.model === VIRTIO_BLK_Z_HM && !hasFeature(features, VIRTIO_BLK_F_ZONED)) return false;
     this.#negotiate(features);
     return true;
   }
@@ -152,6 +166,7 @@ export class BlkDevice implements VirtioDevice {
     this.#done.length = 0;
     this.#negotiated = 0n;
     this.#config.writeback = this.#offer.writeback;
+    this.#config.setZoned(this.#offer.zoned);
     return this.#inFlight.total > 0 ? this.#inFlight.whenIdle() : undefined;
   }
 
@@ -180,6 +195,8 @@ export class BlkDevice implements VirtioDevice {
     // [blk.dev.2] CONFIG_WCE without FLUSH: writethrough; otherwise the configured mode after reset.
     const wce = hasFeature(features, VIRTIO_BLK_F_CONFIG_WCE);
     this.#config.writeback = wce && !hasFeature(features, VIRTIO_BLK_F_FLUSH) ? 0 : this.#offer.writeback;
+    // [blk.dev.6] a host-aware device whose driver refused ZONED goes on as a plain disk, zoned fields 0.
+    this.#config.setZoned(hasFeature(features, VIRTIO_BLK_F_ZONED) ? this.#offer.zoned : undefined);
   }
 
   /**
@@ -210,6 +227,7 @@ export class BlkDevice implements VirtioDevice {
       secureErase: cmd(VIRTIO_BLK_F_SECURE_ERASE, c.maxSecureEraseSectors, c.maxSecureEraseSeg),
       lifetime: hasFeature(f, VIRTIO_BLK_F_LIFETIME),
       idBytes: this.#idBytes,
+      zones: hasFeature(f, VIRTIO_BLK_F_ZONED) ? (this.#zones ?? null) : null,
     };
   }
 

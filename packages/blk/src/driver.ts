@@ -2,7 +2,9 @@
  * A virtio block driver (driver side of spec 5.2) over @virtio/core's initialization: reads
  * the configuration, submits requests on any request queue and resolves each request's promise
  * with its status byte when the device uses it. Requests are checked against the spec's
- * driver requirements before anything is exposed to the device.
+ * driver requirements before anything is exposed to the device. With `zoned: true` it drives
+ * zoned devices too (VIRTIO_BLK_F_ZONED: zone report, open, close, finish, reset, reset all,
+ * append, and writes held to the zone rules).
  */
 import {
   featureMask,
@@ -18,6 +20,7 @@ import {
 } from '@virtio/core';
 import type { DriverQueue, GuestAllocator, GuestMemory, Segment } from '@virtio/ring';
 import { BlkConfigOffset as O } from './config.js';
+import { gather } from './request.js';
 import { BlkDriverError } from './errors.js';
 import {
   VIRTIO_BLK_DISCARD_SEGMENT_SIZE,
@@ -49,10 +52,23 @@ import {
   VIRTIO_BLK_T_SECURE_ERASE,
   VIRTIO_BLK_T_WRITE_ZEROES,
   VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP,
+  VIRTIO_BLK_APPEND_SECTOR_SIZE,
+  VIRTIO_BLK_T_ZONE_APPEND,
+  VIRTIO_BLK_T_ZONE_CLOSE,
+  VIRTIO_BLK_T_ZONE_FINISH,
+  VIRTIO_BLK_T_ZONE_OPEN,
+  VIRTIO_BLK_T_ZONE_REPORT,
+  VIRTIO_BLK_T_ZONE_RESET,
+  VIRTIO_BLK_T_ZONE_RESET_ALL,
+  VIRTIO_BLK_Z_HA,
+  VIRTIO_BLK_Z_HM,
+  VIRTIO_BLK_ZONE_DESCRIPTOR_SIZE,
+  VIRTIO_BLK_ZONE_REPORT_HEADER_SIZE,
+  VIRTIO_BLK_ZT_CONV,
   type BlkLifetime,
 } from './protocol.js';
 
-/** Every feature this driver can use (VIRTIO_BLK_F_ZONED is never accepted). */
+/** Every feature this driver can use on a plain disk (VIRTIO_BLK_F_ZONED only with the `zoned` option). */
 export const BLK_DRIVER_FEATURES =
   featureMask(
     VIRTIO_BLK_F_SIZE_MAX,
@@ -70,16 +86,20 @@ export const BLK_DRIVER_FEATURES =
     VIRTIO_BLK_F_SECURE_ERASE,
   ) | featureMask(VIRTIO_F_INDIRECT_DESC, VIRTIO_F_EVENT_IDX, VIRTIO_F_RING_PACKED, VIRTIO_F_RING_RESET);
 
-/** Offset of struct virtio_blk_config.zoned.model. */
-const ZONED_MODEL = 92;
-const VIRTIO_BLK_Z_HM = 1;
 
 export interface BlkDriverOptions {
   readonly memory: GuestMemory;
   /** Where rings and the per-request headers and status bytes are allocated. */
   readonly allocator: GuestAllocator;
-  /** Features to accept when offered (default {@link BLK_DRIVER_FEATURES}); ZONED is always refused. */
+  /** Features to accept when offered (default {@link BLK_DRIVER_FEATURES}); ZONED only with `zoned`. */
   readonly wantedFeatures?: bigint;
+  /**
+   * Drive zoned devices: accept VIRTIO_BLK_F_ZONED when offered (host-managed and host-aware
+   * devices), use the zone requests, hold writes to the zone rules. VIRTIO_BLK_F_DISCARD is then
+   * never accepted (a host-managed device forbids it, [blk.drv.5]; zones are reset instead).
+   * Without it a host-managed device is refused and a host-aware one driven as a plain disk.
+   */
+  readonly zoned?: boolean;
   /** Request queues to use, at most num_queues (default all with VIRTIO_BLK_F_MQ, else 1). */
   readonly queues?: number;
   /** Queue size to ask for (default the device's maximum). */
@@ -105,6 +125,40 @@ export interface BlkDriverConfig {
   readonly writeZeroesMayUnmap: boolean;
   readonly maxSecureEraseSectors: number;
   readonly maxSecureEraseSeg: number;
+  /** The zoned characteristics, when VIRTIO_BLK_F_ZONED was negotiated with a HM or HA model. */
+  readonly zoned: BlkZonedConfig | undefined;
+}
+
+/** struct virtio_blk_zoned_characteristics as read by the driver. */
+export interface BlkZonedConfig {
+  /** VIRTIO_BLK_Z_HM or VIRTIO_BLK_Z_HA. */
+  readonly model: number;
+  /** Sectors (512 bytes) per zone; the last zone may be smaller. */
+  readonly zoneSectors: number;
+  /** Zones on the device: ceil(capacity / zoneSectors). */
+  readonly nrZones: number;
+  /** 0: no limit. */
+  readonly maxOpenZones: number;
+  /** 0: no limit. */
+  readonly maxActiveZones: number;
+  /** Largest ZONE_APPEND in sectors (0: no ZONE_APPEND). */
+  readonly maxAppendSectors: number;
+  /** Bytes: the size and the end of every write to a sequential zone are multiples of it. */
+  readonly writeGranularity: number;
+}
+
+/** struct virtio_blk_zone_descriptor as read from a zone report (sectors are 512 bytes). */
+export interface BlkZoneDescriptor {
+  /** `z_cap`: writable sectors when empty. */
+  readonly capacity: number;
+  /** `z_start`: the zone sector address. */
+  readonly start: number;
+  /** `z_wp`: the write pointer; undefined where the spec leaves it undefined (conventional, full, read-only, offline zones). */
+  readonly writePointer: number | undefined;
+  /** VIRTIO_BLK_ZT_*. */
+  readonly type: number;
+  /** VIRTIO_BLK_ZS_*. */
+  readonly state: number;
 }
 
 /** One segment of a DISCARD, WRITE_ZEROES or SECURE_ERASE request, in 512-byte sectors. */
@@ -115,6 +169,20 @@ export interface BlkRange {
 
 /** Largest number of discard-like segments one request carries (per-request payload room). */
 const MAX_RANGES = 16;
+
+/** The zoned characteristics of a negotiated VIRTIO_BLK_F_ZONED; undefined for VIRTIO_BLK_Z_NONE (a plain disk). */
+function readZoned(model: number, capacity: number, zoneSectors: number, c: { u32(offset: number): number }): BlkZonedConfig | undefined {
+  if ((model !== VIRTIO_BLK_Z_HM && model !== VIRTIO_BLK_Z_HA) || zoneSectors === 0) return undefined;
+  return {
+    model,
+    zoneSectors,
+    nrZones: Math.ceil(capacity / zoneSectors),
+    maxOpenZones: c.u32(O.zoned_max_open_zones),
+    maxActiveZones: c.u32(O.zoned_max_active_zones),
+    maxAppendSectors: c.u32(O.zoned_max_append_sectors),
+    writeGranularity: Math.max(VIRTIO_BLK_SECTOR_SIZE, c.u32(O.zoned_write_granularity)),
+  };
+}
 const SLOT_STATUS = VIRTIO_BLK_REQ_HEADER_SIZE;
 const SLOT_PAYLOAD = 32;
 const SLOT_SIZE = SLOT_PAYLOAD + MAX_RANGES * VIRTIO_BLK_DISCARD_SEGMENT_SIZE;
@@ -150,6 +218,10 @@ export class BlkDriver {
   readonly #queues: RequestQueue[] = [];
   #failed: Error | undefined;
   #inFlight = 0;
+  /** Zones a report showed conventional (writes to them follow the plain-disk rules). */
+  readonly #conventional = new Set<number>();
+  /** `z_cap` of zones seen in reports. */
+  readonly #zoneCap = new Map<number, number>();
 
   /**
    * Initializes the device behind `transport` (spec 3.1.1) as a block device.
@@ -157,7 +229,8 @@ export class BlkDriver {
    */
   constructor(transport: DriverTransport, opts: BlkDriverOptions) {
     this.memory = opts.memory;
-    const wanted = (opts.wantedFeatures ?? BLK_DRIVER_FEATURES) & ~featureMask(VIRTIO_BLK_F_ZONED);
+    const base = opts.wantedFeatures ?? BLK_DRIVER_FEATURES;
+    const wanted = opts.zoned ? (base | featureMask(VIRTIO_BLK_F_ZONED)) & ~featureMask(VIRTIO_BLK_F_DISCARD) : base & ~featureMask(VIRTIO_BLK_F_ZONED);
     const queues: { index: number; size?: number }[] = [];
     this.device = initializeDevice(transport, {
       memory: opts.memory,
@@ -165,9 +238,9 @@ export class BlkDriver {
       wantedFeatures: wanted,
       queues,
       checkConfig: (config, offered) => {
-        // A host-managed zoned device cannot be driven as a plain disk ([blk.drv.7]): refuse it
-        // (FAILED, never FEATURES_OK), so DISCARD is never accepted from it ([blk.drv.5]).
-        if (hasFeature(offered, VIRTIO_BLK_F_ZONED) && config.u8(ZONED_MODEL) === VIRTIO_BLK_Z_HM) return false;
+        // A host-managed zoned device cannot be driven as a plain disk ([blk.drv.7]): without
+        // `zoned`, refuse it (FAILED, never FEATURES_OK), so DISCARD is never accepted from it ([blk.drv.5]).
+        if (!opts.zoned && hasFeature(offered, VIRTIO_BLK_F_ZONED) && config.u8(O.zoned_model) === VIRTIO_BLK_Z_HM) return false;
         const mq = hasFeature(offered & wanted, VIRTIO_BLK_F_MQ);
         const max = mq ? Math.max(1, config.u16(O.num_queues)) : 1;
         const n = Math.min(max, opts.queues ?? max);
@@ -223,6 +296,7 @@ export class BlkDriver {
       writeZeroesMayUnmap: has(VIRTIO_BLK_F_WRITE_ZEROES) && c.u8(O.write_zeroes_may_unmap) !== 0,
       maxSecureEraseSectors: has(VIRTIO_BLK_F_SECURE_ERASE) ? c.u32(O.max_secure_erase_sectors) : 0,
       maxSecureEraseSeg: has(VIRTIO_BLK_F_SECURE_ERASE) ? c.u32(O.max_secure_erase_seg) : 0,
+      zoned: has(VIRTIO_BLK_F_ZONED) ? readZoned(c.u8(O.zoned_model), Number(c.u64(O.capacity)), c.u32(O.zoned_zone_sectors), c) : undefined,
     }));
   }
 
@@ -369,7 +443,142 @@ export class BlkDriver {
       return Promise.reject(new RangeError(`blk: sectors [${sector}, +${len / VIRTIO_BLK_SECTOR_SIZE}) beyond capacity ${this.config.capacity}`));
     }
     if (type === VIRTIO_BLK_T_OUT && this.config.readOnly) return Promise.reject(new RangeError('blk: the device is read-only'));
+    if (type === VIRTIO_BLK_T_OUT && len > 0) {
+      const bad = this.#zonedWrite(sector, len);
+      if (bad) return Promise.reject(new RangeError(bad));
+    }
     return type === VIRTIO_BLK_T_IN ? this.#submit(queue, type, sector, [], data, 0, 0) : this.#submit(queue, type, sector, data, [], 0, 0);
+  }
+
+  /**
+   * [blk.drv.28] a write of `len` bytes at `sector` to a sequential zone (or one not yet known
+   * conventional from a report): size and start multiples of write_granularity, within the
+   * zone's writable capacity. @returns why it may not be sent, or undefined
+   */
+  #zonedWrite(sector: number, len: number, append = false): string | undefined {
+    const z = this.config.zoned;
+    if (!z) return undefined;
+    const zone = Math.floor(sector / z.zoneSectors);
+    if (!append && this.#conventional.has(zone) && this.#conventional.has(Math.floor((sector + len / VIRTIO_BLK_SECTOR_SIZE - 1) / z.zoneSectors))) return undefined;
+    const wg = z.writeGranularity;
+    if (len % wg !== 0 || (sector * VIRTIO_BLK_SECTOR_SIZE) % wg !== 0) return `blk: a write of ${len} bytes at sector ${sector} is not on write_granularity ${wg}`;
+    const start = zone * z.zoneSectors;
+    const cap = this.#zoneCap.get(zone) ?? Math.min(z.zoneSectors, this.config.capacity - start);
+    if (sector + len / VIRTIO_BLK_SECTOR_SIZE > start + cap) return `blk: a write of ${len} bytes at sector ${sector} goes past the zone's writable capacity`;
+    return undefined;
+  }
+
+  /** The zone starting at `sector` ([blk.drv.22] [blk.drv.24]); @returns why it is none, or undefined. */
+  #zoneStart(sector: number): string | undefined {
+    const z = this.config.zoned;
+    if (!z) return 'blk: VIRTIO_BLK_F_ZONED was not negotiated';
+    if (!Number.isSafeInteger(sector) || sector < 0 || sector >= this.config.capacity || sector % z.zoneSectors !== 0) {
+      return `blk: sector ${sector} is not the start of a zone (zone_sectors ${z.zoneSectors})`;
+    }
+    return undefined;
+  }
+
+  /**
+   * VIRTIO_BLK_T_ZONE_REPORT: the zones from the one holding `sector` ([blk.drv.23]: a sector
+   * within the disk), as many as `buffer` (device-writable, at least 64 bytes) holds.
+   * @returns the status and, when OK, the descriptors the device reported (also remembered:
+   * conventional zones and zone capacities shape later write checks)
+   * @throws (rejects) RangeError without VIRTIO_BLK_F_ZONED, for a sector beyond the disk or a buffer under 64 bytes
+   */
+  async reportZones(sector: number, buffer: readonly Segment[], queue = 0): Promise<{ status: number; zones: BlkZoneDescriptor[] }> {
+    const z = this.config.zoned;
+    if (!z) throw new RangeError('blk: VIRTIO_BLK_F_ZONED was not negotiated');
+    if (!Number.isSafeInteger(sector) || sector < 0 || sector >= this.config.capacity) throw new RangeError(`blk: sector ${sector} beyond capacity ${this.config.capacity}`);
+    let len = 0;
+    for (const s of buffer) len += s.len;
+    if (len < VIRTIO_BLK_ZONE_REPORT_HEADER_SIZE) throw new RangeError(`blk: a zone report buffer of ${len} bytes`);
+    const status = await this.#submit(queue, VIRTIO_BLK_T_ZONE_REPORT, sector, [], buffer, 0, 0);
+    if (status !== VIRTIO_BLK_S_OK) return { status, zones: [] };
+    // The device says how many descriptors it wrote; never believe more than the buffer holds.
+    const head = new Uint8Array(8);
+    gather(this.memory, buffer, 0, head);
+    const claimed = new DataView(head.buffer).getBigUint64(0, true);
+    const n = Math.min(Number(claimed > 0xffffffffn ? 0xffffffffn : claimed), Math.floor((len - VIRTIO_BLK_ZONE_REPORT_HEADER_SIZE) / VIRTIO_BLK_ZONE_DESCRIPTOR_SIZE));
+    const raw = new Uint8Array(n * VIRTIO_BLK_ZONE_DESCRIPTOR_SIZE);
+    gather(this.memory, buffer, VIRTIO_BLK_ZONE_REPORT_HEADER_SIZE, raw);
+    const dv = new DataView(raw.buffer);
+    const zones: BlkZoneDescriptor[] = [];
+    for (let i = 0; i < n; i++) {
+      const o = i * VIRTIO_BLK_ZONE_DESCRIPTOR_SIZE;
+      const wp = dv.getBigUint64(o + 16, true);
+      const d: BlkZoneDescriptor = {
+        capacity: Number(dv.getBigUint64(o, true)),
+        start: Number(dv.getBigUint64(o + 8, true)),
+        writePointer: wp < 2n ** 53n ? Number(wp) : undefined,
+        type: raw[o + 24],
+        state: raw[o + 25],
+      };
+      zones.push(d);
+      if (d.start % z.zoneSectors !== 0 || d.start >= this.config.capacity) continue;
+      const zone = d.start / z.zoneSectors;
+      if (d.type === VIRTIO_BLK_ZT_CONV) this.#conventional.add(zone);
+      else this.#conventional.delete(zone);
+      this.#zoneCap.set(zone, Math.min(d.capacity, z.zoneSectors));
+    }
+    return { status, zones };
+  }
+
+  /** VIRTIO_BLK_T_ZONE_OPEN of the zone starting at `sector` ([blk.drv.24]). @throws (rejects) RangeError for a sector that starts no zone */
+  zoneOpen(sector: number, queue = 0): Promise<number> {
+    return this.#zoneOp(VIRTIO_BLK_T_ZONE_OPEN, sector, queue);
+  }
+
+  /** VIRTIO_BLK_T_ZONE_CLOSE of the zone starting at `sector` ([blk.drv.24]). */
+  zoneClose(sector: number, queue = 0): Promise<number> {
+    return this.#zoneOp(VIRTIO_BLK_T_ZONE_CLOSE, sector, queue);
+  }
+
+  /** VIRTIO_BLK_T_ZONE_FINISH of the zone starting at `sector` ([blk.drv.24]). */
+  zoneFinish(sector: number, queue = 0): Promise<number> {
+    return this.#zoneOp(VIRTIO_BLK_T_ZONE_FINISH, sector, queue);
+  }
+
+  /** VIRTIO_BLK_T_ZONE_RESET of the zone starting at `sector` ([blk.drv.24]). */
+  zoneReset(sector: number, queue = 0): Promise<number> {
+    return this.#zoneOp(VIRTIO_BLK_T_ZONE_RESET, sector, queue);
+  }
+
+  /** VIRTIO_BLK_T_ZONE_RESET_ALL, sector 0 ([blk.drv.25]). @throws (rejects) RangeError without VIRTIO_BLK_F_ZONED */
+  zoneResetAll(queue = 0): Promise<number> {
+    if (!this.config.zoned) return Promise.reject(new RangeError('blk: VIRTIO_BLK_F_ZONED was not negotiated'));
+    return this.#submit(queue, VIRTIO_BLK_T_ZONE_RESET_ALL, 0, [], [], 0, 0);
+  }
+
+  #zoneOp(type: number, sector: number, queue: number): Promise<number> {
+    const bad = this.#zoneStart(sector);
+    if (bad) return Promise.reject(new RangeError(bad));
+    return this.#submit(queue, type, sector, [], [], 0, 0);
+  }
+
+  /**
+   * VIRTIO_BLK_T_ZONE_APPEND of `data` to the zone starting at `sector` ([blk.drv.26]: a zone
+   * start, a size that is a multiple of write_granularity, at most max_append_sectors).
+   * @returns the status and, when OK, `append_sector`: where the data landed ([blk.drv.27])
+   * @throws (rejects) RangeError for a request the spec forbids
+   */
+  async zoneAppend(sector: number, data: readonly Segment[], queue = 0): Promise<{ status: number; appendSector: number | undefined }> {
+    const bad = this.#zoneStart(sector);
+    if (bad) throw new RangeError(bad);
+    const z = this.config.zoned as BlkZonedConfig;
+    let len = 0;
+    for (const s of data) len += s.len;
+    if (len % VIRTIO_BLK_SECTOR_SIZE !== 0 || len / VIRTIO_BLK_SECTOR_SIZE > z.maxAppendSectors) {
+      throw new RangeError(`blk: an append of ${len} bytes (whole sectors, at most max_append_sectors ${z.maxAppendSectors})`);
+    }
+    const rule = this.#zonedWrite(sector, len, true);
+    if (rule) throw new RangeError(rule);
+    if (this.config.readOnly) throw new RangeError('blk: the device is read-only');
+    let appendSector: number | undefined;
+    const status = await this.#submit(queue, VIRTIO_BLK_T_ZONE_APPEND, sector, data, [], 0, VIRTIO_BLK_APPEND_SECTOR_SIZE, (payload) => {
+      const v = this.memory.readU64(payload);
+      appendSector = v < 2n ** 53n ? Number(v) : undefined;
+    });
+    return { status, appendSector: status === VIRTIO_BLK_S_OK ? appendSector : undefined };
   }
 
   #inCapacity(sector: number, count: number): boolean {

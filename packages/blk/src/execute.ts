@@ -6,6 +6,7 @@
  */
 import type { DescriptorChain, GuestMemory } from '@virtio/ring';
 import type { BlockBackend } from './backend.js';
+import type { ZoneTable } from './zones.js';
 import {
   isValidLifetime,
   VIRTIO_BLK_DISCARD_SEGMENT_SIZE,
@@ -24,6 +25,15 @@ import {
   VIRTIO_BLK_T_OUT,
   VIRTIO_BLK_T_SECURE_ERASE,
   VIRTIO_BLK_T_WRITE_ZEROES,
+  VIRTIO_BLK_T_ZONE_APPEND,
+  VIRTIO_BLK_T_ZONE_CLOSE,
+  VIRTIO_BLK_T_ZONE_FINISH,
+  VIRTIO_BLK_T_ZONE_OPEN,
+  VIRTIO_BLK_T_ZONE_REPORT,
+  VIRTIO_BLK_T_ZONE_RESET,
+  VIRTIO_BLK_T_ZONE_RESET_ALL,
+  VIRTIO_BLK_APPEND_SECTOR_SIZE,
+  VIRTIO_BLK_S_ZONE_INVALID_CMD,
   VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP,
   type BlkLifetime,
 } from './protocol.js';
@@ -55,6 +65,8 @@ export interface ExecState {
   readonly lifetime: boolean;
   /** The device ID string, NUL-padded to 20 bytes. */
   readonly idBytes: Uint8Array;
+  /** The zones, when VIRTIO_BLK_F_ZONED was negotiated (zone requests are unsupported otherwise). */
+  readonly zones: ZoneTable | null;
 }
 
 /** A request's status, now or when the backend finishes (backend rejections become IOERR). */
@@ -85,6 +97,10 @@ export function execute(s: ExecState, chain: DescriptorChain, f: BlkRequestFrame
     case VIRTIO_BLK_T_IN: {
       if (f.inLength % VIRTIO_BLK_SECTOR_SIZE !== 0) return VIRTIO_BLK_S_IOERR;
       if (!inRange(s, f.sector, f.inLength / VIRTIO_BLK_SECTOR_SIZE)) return VIRTIO_BLK_S_IOERR;
+      if (s.zones) {
+        const z = s.zones.checkRead(f.sector, f.inLength / VIRTIO_BLK_SECTOR_SIZE);
+        if (z !== VIRTIO_BLK_S_OK) return z;
+      }
       if (f.inLength === 0) return VIRTIO_BLK_S_OK;
       const views = segmentViews(s.memory, chain.writable, 0, f.inLength);
       return run(() => s.backend.read(f.sector * VIRTIO_BLK_SECTOR_SIZE, views));
@@ -93,6 +109,10 @@ export function execute(s: ExecState, chain: DescriptorChain, f: BlkRequestFrame
       if (s.readOnly) return VIRTIO_BLK_S_IOERR;
       if (f.outLength % VIRTIO_BLK_SECTOR_SIZE !== 0) return VIRTIO_BLK_S_IOERR;
       if (!inRange(s, f.sector, f.outLength / VIRTIO_BLK_SECTOR_SIZE)) return VIRTIO_BLK_S_IOERR;
+      if (s.zones) {
+        const at = s.zones.write(f.sector, f.outLength / VIRTIO_BLK_SECTOR_SIZE, false);
+        if (at < 0) return -at;
+      }
       if (f.outLength === 0) return VIRTIO_BLK_S_OK;
       const views = segmentViews(s.memory, chain.readable, VIRTIO_BLK_REQ_HEADER_SIZE, f.outLength);
       const b = s.backend;
@@ -137,10 +157,54 @@ export function execute(s: ExecState, chain: DescriptorChain, f: BlkRequestFrame
       return ranges(s, chain, f, s.writeZeroes, 'write-zeroes');
     case VIRTIO_BLK_T_SECURE_ERASE:
       return ranges(s, chain, f, s.secureErase, 'secure-erase');
+    case VIRTIO_BLK_T_ZONE_APPEND:
+      return s.zones ? append(s, s.zones, chain, f) : VIRTIO_BLK_S_UNSUPP;
+    case VIRTIO_BLK_T_ZONE_REPORT: {
+      if (!s.zones) return VIRTIO_BLK_S_UNSUPP;
+      const report = s.zones.report(f.sector, f.inLength);
+      if (typeof report === 'number') return report;
+      // The whole buffer is written: the report, then zeroes.
+      for (const v of segmentViews(s.memory, chain.writable, 0, f.inLength)) v.fill(0);
+      scatter(s.memory, chain.writable, report);
+      return VIRTIO_BLK_S_OK;
+    }
+    case VIRTIO_BLK_T_ZONE_OPEN:
+      return s.zones ? s.zones.open(f.sector) : VIRTIO_BLK_S_UNSUPP;
+    case VIRTIO_BLK_T_ZONE_CLOSE:
+      return s.zones ? s.zones.close(f.sector) : VIRTIO_BLK_S_UNSUPP;
+    case VIRTIO_BLK_T_ZONE_FINISH:
+      return s.zones ? s.zones.finish(f.sector) : VIRTIO_BLK_S_UNSUPP;
+    case VIRTIO_BLK_T_ZONE_RESET:
+      return s.zones ? s.zones.reset(f.sector) : VIRTIO_BLK_S_UNSUPP;
+    case VIRTIO_BLK_T_ZONE_RESET_ALL:
+      return s.zones ? s.zones.resetAll() : VIRTIO_BLK_S_UNSUPP;
     default:
-      // Unknown types, zoned types without VIRTIO_BLK_F_ZONED (spec 5.2.6.4), header too short (-1).
+      // Unknown types, header too short (-1).
       return f.type === -1 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_UNSUPP;
   }
+}
+
+/**
+ * VIRTIO_BLK_T_ZONE_APPEND (struct virtio_blk_req_za): the data goes to the zone's write
+ * pointer, whose old value the device returns in `append_sector` ([blk.dev.34]), the first 8
+ * bytes of the device-writable part.
+ */
+function append(s: ExecState, zones: ZoneTable, chain: DescriptorChain, f: BlkRequestFrame): Outcome {
+  if (s.readOnly) return VIRTIO_BLK_S_IOERR;
+  if (f.outLength % VIRTIO_BLK_SECTOR_SIZE !== 0 || f.inLength < VIRTIO_BLK_APPEND_SECTOR_SIZE) return VIRTIO_BLK_S_IOERR;
+  if (f.sector < 0) return VIRTIO_BLK_S_ZONE_INVALID_CMD;
+  const at = zones.write(f.sector, f.outLength / VIRTIO_BLK_SECTOR_SIZE, true);
+  if (at < 0) return -at;
+  const memory = s.memory;
+  const writable = chain.writable;
+  const result = new Uint8Array(VIRTIO_BLK_APPEND_SECTOR_SIZE);
+  new DataView(result.buffer).setBigUint64(0, BigInt(at), true);
+  const done = () => scatter(memory, writable, result);
+  if (f.outLength === 0) return (done(), VIRTIO_BLK_S_OK);
+  const views = segmentViews(memory, chain.readable, VIRTIO_BLK_REQ_HEADER_SIZE, f.outLength);
+  const b = s.backend;
+  const offset = at * VIRTIO_BLK_SECTOR_SIZE;
+  return run(() => b.write(offset, views).then(() => (s.writeThrough ? b.flush() : undefined)).then(done));
 }
 
 type RangeKind = 'discard' | 'write-zeroes' | 'secure-erase';
@@ -203,7 +267,8 @@ function ranges(s: ExecState, chain: DescriptorChain, f: BlkRequestFrame, cmd: R
 export function writtenLength(f: BlkRequestFrame, status: number): number {
   const whole = f.inLength + 1;
   if (status === VIRTIO_BLK_S_OK) {
-    if (f.type === VIRTIO_BLK_T_IN) return whole;
+    if (f.type === VIRTIO_BLK_T_IN || f.type === VIRTIO_BLK_T_ZONE_REPORT) return whole;
+    if (f.type === VIRTIO_BLK_T_ZONE_APPEND) return f.inLength === VIRTIO_BLK_APPEND_SECTOR_SIZE ? whole : VIRTIO_BLK_APPEND_SECTOR_SIZE;
     if (f.type === VIRTIO_BLK_T_GET_ID) return f.inLength <= VIRTIO_BLK_ID_BYTES ? whole : VIRTIO_BLK_ID_BYTES;
     if (f.type === VIRTIO_BLK_T_GET_LIFETIME) return f.inLength <= VIRTIO_BLK_LIFETIME_SIZE ? whole : VIRTIO_BLK_LIFETIME_SIZE;
   }

@@ -12,6 +12,7 @@ import {
 } from '@virtio/core';
 import type { BlockBackend } from './backend.js';
 import type { BlkConfigFields } from './config.js';
+import { resolveZoned, type BlkZonedCharacteristics, type BlkZonedOptions } from './zones.js';
 import {
   VIRTIO_BLK_F_BLK_SIZE,
   VIRTIO_BLK_F_CONFIG_WCE,
@@ -26,7 +27,9 @@ import {
   VIRTIO_BLK_F_SIZE_MAX,
   VIRTIO_BLK_F_TOPOLOGY,
   VIRTIO_BLK_F_WRITE_ZEROES,
+  VIRTIO_BLK_F_ZONED,
   VIRTIO_BLK_SECTOR_SIZE,
+  VIRTIO_BLK_Z_HM,
 } from './protocol.js';
 
 /** Limits of a discard-like command (DISCARD, WRITE_ZEROES, SECURE_ERASE). */
@@ -71,6 +74,12 @@ export interface BlkDeviceOptions {
   /** VIRTIO_BLK_F_SECURE_ERASE (default off): ranges are overwritten with zeroes, never just deallocated. */
   readonly secureErase?: boolean | BlkRangeLimits;
   /**
+   * A zoned device (offers VIRTIO_BLK_F_ZONED): zone layout, model and limits. A host-managed
+   * device offers no DISCARD, WRITE_ZEROES or SECURE_ERASE (whatever those options say) and
+   * refuses FEATURES_OK without VIRTIO_BLK_F_ZONED; a host-aware one then acts as a plain disk.
+   */
+  readonly zoned?: BlkZonedOptions;
+  /**
    * Ring and transport feature bits to offer besides VIRTIO_F_VERSION_1. Default
    * VIRTIO_F_INDIRECT_DESC | VIRTIO_F_EVENT_IDX | VIRTIO_F_RING_PACKED | VIRTIO_F_RING_RESET.
    * Never VIRTIO_F_IN_ORDER: requests complete out of order.
@@ -87,6 +96,8 @@ export interface BlkOffer {
   /** Cache mode after reset (1 writeback, 0 writethrough). */
   readonly writeback: number;
   readonly config: BlkConfigFields;
+  /** The zoned characteristics when `zoned` was given. */
+  readonly zoned: BlkZonedCharacteristics | undefined;
 }
 
 export const DEFAULT_RING_FEATURES = featureMask(VIRTIO_F_INDIRECT_DESC, VIRTIO_F_EVENT_IDX, VIRTIO_F_RING_PACKED, VIRTIO_F_RING_RESET);
@@ -121,8 +132,11 @@ export function resolveOffer(opts: BlkDeviceOptions): BlkOffer {
   if (opts.geometry) f |= featureMask(VIRTIO_BLK_F_GEOMETRY);
   if (opts.topology) f |= featureMask(VIRTIO_BLK_F_TOPOLOGY);
   if (backend.lifetime) f |= featureMask(VIRTIO_BLK_F_LIFETIME);
+  const zoned = opts.zoned ? resolveZoned(opts.zoned, blkSize) : undefined;
+  if (zoned) f |= featureMask(VIRTIO_BLK_F_ZONED);
+  const hostManaged = zoned?.model === VIRTIO_BLK_Z_HM;
   const range = (o: boolean | BlkRangeLimits | undefined, dflt: boolean, bit: number, what: string) => {
-    const on = o === undefined ? dflt && !readOnly : o !== false;
+    const on = !hostManaged && (o === undefined ? dflt && !readOnly : o !== false);
     if (!on) return { maxSectors: 0, maxSegments: 0 };
     f |= featureMask(bit);
     const lim = typeof o === 'object' ? o : {};
@@ -143,6 +157,7 @@ export function resolveOffer(opts: BlkDeviceOptions): BlkOffer {
     queueSize,
     id: opts.id ?? backend.id ?? '',
     writeback,
+    zoned,
     config: {
       capacity: Math.floor(backend.size / VIRTIO_BLK_SECTOR_SIZE),
       sizeMax: u32(opts.sizeMax ?? 0, 'sizeMax'),
@@ -166,6 +181,7 @@ export function resolveOffer(opts: BlkDeviceOptions): BlkOffer {
       maxSecureEraseSectors: se.maxSectors,
       maxSecureEraseSeg: se.maxSegments,
       secureEraseSectorAlignment: se.maxSectors ? align : 0,
+      zoned,
     },
   };
 }

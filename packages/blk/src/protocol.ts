@@ -30,7 +30,7 @@ export const VIRTIO_BLK_F_WRITE_ZEROES = 14;
 export const VIRTIO_BLK_F_LIFETIME = 15;
 /** Device supports secure erase command. */
 export const VIRTIO_BLK_F_SECURE_ERASE = 16;
-/** Device is a zoned block device (never offered by this package). */
+/** Device is a zoned block device (offered with the `zoned` device option). */
 export const VIRTIO_BLK_F_ZONED = 17;
 
 // Request types (spec 5.2.6).
@@ -54,6 +54,38 @@ export const VIRTIO_BLK_T_ZONE_RESET_ALL = 26;
 export const VIRTIO_BLK_S_OK = 0;
 export const VIRTIO_BLK_S_IOERR = 1;
 export const VIRTIO_BLK_S_UNSUPP = 2;
+// Zoned block device statuses (VIRTIO_BLK_F_ZONED negotiated).
+export const VIRTIO_BLK_S_ZONE_INVALID_CMD = 3;
+export const VIRTIO_BLK_S_ZONE_UNALIGNED_WP = 4;
+export const VIRTIO_BLK_S_ZONE_OPEN_RESOURCE = 5;
+export const VIRTIO_BLK_S_ZONE_ACTIVE_RESOURCE = 6;
+
+// Zone models (`zoned.model`).
+export const VIRTIO_BLK_Z_NONE = 0;
+export const VIRTIO_BLK_Z_HM = 1;
+export const VIRTIO_BLK_Z_HA = 2;
+
+// Zone types (`z_type` of struct virtio_blk_zone_descriptor).
+export const VIRTIO_BLK_ZT_CONV = 1;
+export const VIRTIO_BLK_ZT_SWR = 2;
+export const VIRTIO_BLK_ZT_SWP = 3;
+
+// Zone states (`z_state`).
+export const VIRTIO_BLK_ZS_NOT_WP = 0;
+export const VIRTIO_BLK_ZS_EMPTY = 1;
+export const VIRTIO_BLK_ZS_IOPEN = 2;
+export const VIRTIO_BLK_ZS_EOPEN = 3;
+export const VIRTIO_BLK_ZS_CLOSED = 4;
+export const VIRTIO_BLK_ZS_RDONLY = 13;
+export const VIRTIO_BLK_ZS_FULL = 14;
+export const VIRTIO_BLK_ZS_OFFLINE = 15;
+
+/** Size of the header of struct virtio_blk_zone_report (nr_zones, reserved), in bytes. */
+export const VIRTIO_BLK_ZONE_REPORT_HEADER_SIZE = 64;
+/** Size of struct virtio_blk_zone_descriptor, in bytes. */
+export const VIRTIO_BLK_ZONE_DESCRIPTOR_SIZE = 64;
+/** Size of `append_sector` of struct virtio_blk_req_za, in bytes. */
+export const VIRTIO_BLK_APPEND_SECTOR_SIZE = 8;
 
 /** `flags.unmap` of struct virtio_blk_discard_write_zeroes. */
 export const VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP = 1;
