@@ -4,6 +4,7 @@
 // read. The bundle is up to date when every one of them still has that content: mtime and
 // size equal (one stat each), or, where they differ, the same SHA-256 (a touched file, a
 // checkout, a restored cache). Imported by bin/virtio-vmm.mjs on every start: no dependencies.
+// Types: manifest.d.mts.
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,56 +16,47 @@ export const APP = fileURLToPath(new URL('../../', import.meta.url));
 export const ROOT = join(APP, '..', '..');
 /** apps/vmm/dist: build directories (one per distinct output) and manifest.json. */
 export const DIST = join(APP, 'dist');
-const MANIFEST = join(DIST, 'manifest.json');
 const VERSION = 1;
-
-/**
- * @typedef {object} Manifest
- * @property {number} version
- * @property {string} build   the current build directory, a name under dist/
- * @property {string} main    the CLI entry, relative to the build directory
- * @property {Record<string, [number, number, string]>} sources  path relative to ROOT ->
- *   [mtimeMs, size in bytes, SHA-256 hex] as read by the build
- */
 
 /** SHA-256 hex of a file's bytes or of a string. */
 export function sha256(data) {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** The manifest, or undefined when there is none (never built) or it is unreadable. */
-export function readManifest() {
+/** The manifest of `dist`, or undefined when there is none (never built) or it is unreadable. */
+export function readManifest(dist = DIST) {
   try {
-    const m = JSON.parse(readFileSync(MANIFEST, 'utf8'));
+    const m = JSON.parse(readFileSync(join(dist, 'manifest.json'), 'utf8'));
     return m.version === VERSION ? m : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** Replaces the manifest atomically (write beside it, rename over it). */
-export function writeManifest(build, main, sources) {
-  const tmp = `${MANIFEST}.${process.pid}.tmp`;
+/** Replaces the manifest of `dist` atomically (write beside it, rename over it). */
+export function writeManifest(build, main, sources, dist = DIST) {
+  const file = join(dist, 'manifest.json');
+  const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify({ version: VERSION, build, main, sources })}\n`);
-  renameSync(tmp, MANIFEST);
+  renameSync(tmp, file);
 }
 
 /**
- * Whether dist/ holds a bundle built from the sources as they are now.
+ * Whether `dist` holds a bundle built from the sources (paths relative to `root`) as they are now.
  * @returns {{ fresh: true, main: string } | { fresh: false, reason: string }} main: absolute
  *   path of the bundled CLI; reason: a short phrase (`not built`, `packages/core/src/x.ts changed`).
  */
-export function bundleState() {
-  const m = readManifest();
+export function bundleState(dist = DIST, root = ROOT) {
+  const m = readManifest(dist);
   if (!m) return { fresh: false, reason: 'not built' };
-  const main = join(DIST, m.build, m.main);
+  const main = join(dist, m.build, m.main);
   try {
     statSync(main);
   } catch {
     return { fresh: false, reason: 'not built' };
   }
   for (const [rel, [mtimeMs, size, hash]] of Object.entries(m.sources)) {
-    const path = join(ROOT, rel);
+    const path = join(root, rel);
     let st;
     try {
       st = statSync(path);

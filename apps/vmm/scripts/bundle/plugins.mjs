@@ -67,8 +67,8 @@ function shimTarget(file, sources) {
  * a module of a src/ tree (a worker entry: `new Worker(new URL(...))`) becomes a chunk of the
  * bundle (a tsx shim is replaced by the module it loads); any other file (e.g.
  * bin/virtio-vmm.mjs) keeps pointing at the same file, relative to where the output chunk
- * lands under `outDir`.
- * A target that does not exist fails the build.
+ * lands under `outDir`. A target that does not exist, or a first argument other than a
+ * relative string literal, fails the build.
  */
 export function relativeUrls(outDir, sources) {
   const files = [];
@@ -77,7 +77,7 @@ export function relativeUrls(outDir, sources) {
     transform(code, id) {
       if (!code.includes('import.meta.url')) return null;
       let changed = false;
-      const out = code.replace(NEW_URL, (whole, _q, rel) => {
+      const out = code.replace(NEW_URL, (_whole, _q, rel) => {
         const target = resolve(dirname(id), rel);
         if (!existsSync(target)) this.error(`${relative(ROOT, id)}: new URL('${rel}') names a missing file`);
         changed = true;
@@ -89,6 +89,7 @@ export function relativeUrls(outDir, sources) {
         files.push(target);
         return `new URL(import.meta.VMM_FILE_URL_${files.length - 1})`;
       });
+      if (/new URL\([^)]*import\.meta\.url/.test(out)) this.error(`${relative(ROOT, id)}: a new URL(..., import.meta.url) whose first argument is not a './' or '../' string literal cannot be bundled`);
       // Only string literals of one line change: lines stay where the source map has them.
       return changed ? { code: out, map: null } : null;
     },
