@@ -145,23 +145,30 @@ export class Alarms {
     }
   }
 
-  /** One timer for the nearest enabled alarm not yet reached (capped, so clock steps are noticed). */
+  /**
+   * One timer while any alarm is enabled: due at the nearest alarm time not yet reached, and at
+   * most the check interval away, so a step of the clock (back before a reached alarm time, or
+   * forward past one) is noticed.
+   */
   #arm(): void {
     if (this.#armed) {
       this.#timer.clearTimeout(this.#handle);
       this.#armed = false;
     }
+    const max = BigInt(this.#maxDelayMs) * NS_PER_MS;
     let best: bigint | undefined;
     this.#alarms.forEach((a, id) => {
-      if (!a?.enabled || a.reached) return;
-      const now = this.#hooks.read(id);
-      if (now === null) return;
-      const left = a.time - now;
+      if (!a?.enabled) return;
+      let left = max;
+      if (!a.reached) {
+        const now = this.#hooks.read(id);
+        if (now !== null && a.time - now < max) left = a.time - now;
+      }
       if (best === undefined || left < best) best = left;
     });
     if (best === undefined) return;
-    const ms = best <= 0n ? 1 : Number(best / NS_PER_MS > BigInt(this.#maxDelayMs) ? BigInt(this.#maxDelayMs) : (best + NS_PER_MS - 1n) / NS_PER_MS);
-    this.#handle = this.#timer.setTimeout(this.#onTimer, Math.max(1, ms));
+    const ms = best <= 0n ? 1 : Number((best + NS_PER_MS - 1n) / NS_PER_MS);
+    this.#handle = this.#timer.setTimeout(this.#onTimer, ms);
     this.#armed = true;
   }
 }

@@ -77,6 +77,7 @@ export const settle = () => new Promise<void>((r) => setTimeout(r, 0));
 
 /** Awaits a driver promise after letting the device answer. */
 export async function done<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {}); // handled by the caller, after the device answered
   await settle();
   return p;
 }
