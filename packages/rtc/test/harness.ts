@@ -3,7 +3,7 @@
 // and a FakeTimeSource as clock and timer (no test waits for real time).
 import { featureMask, VIRTIO_CONFIG_S_DEVICE_NEEDS_RESET, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_RING_PACKED } from '@virtio/core';
 import { LoopbackTransport } from '@virtio/core/testing';
-import { createDeviceQueue, FlatGuestMemory, FreeListAllocator, type DescriptorChain, type DeviceQueue, type DriverQueue, type Segment } from '@virtio/ring';
+import { createDeviceQueue, FlatGuestMemory, FreeListAllocator, type DescriptorChain, type DeviceQueue, type DriverQueue, type GuestMemory, type Segment } from '@virtio/ring';
 import { FakeTimeSource, RtcDevice, RtcDriver, type RtcDeviceOptions, type RtcDriverOptions } from '../src/index.js';
 
 export const MEM_SIZE = 0x100000;
@@ -20,6 +20,15 @@ export const VARIANTS = [
   { name: 'packed+indirect+event_idx', features: featureMask(VIRTIO_F_RING_PACKED, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_EVENT_IDX) },
 ] as const;
 
+/** A popped chain, copied at pop time: its segments and its device-readable bytes. */
+export interface RecordedChain {
+  readonly readable: readonly Segment[];
+  readonly writable: readonly Segment[];
+  readonly readableLength: number;
+  readonly writableLength: number;
+  readonly bytes: Uint8Array;
+}
+
 export interface Rig {
   readonly memory: FlatGuestMemory;
   readonly clock: FakeTimeSource;
@@ -27,19 +36,19 @@ export interface Rig {
   readonly transport: LoopbackTransport;
   readonly driver: RtcDriver;
   readonly allocator: FreeListAllocator;
-  /** Every chain the device popped, on either queue (copies of the segment lists). */
-  readonly popped: DescriptorChain[];
+  /** Every chain the device popped, on either queue, as it was when popped. */
+  readonly popped: RecordedChain[];
 }
 
 /** Device and driver wired up; the driver is initialized but not started. */
 export function rig(devOpts: Partial<RtcDeviceOptions> = {}, drvOpts: Partial<RtcDriverOptions> = {}, clock = new FakeTimeSource({ taiNs: TAI_2026, monotonicNs: 5n * NS })): Rig {
   const memory = new FlatGuestMemory(new Uint8Array(MEM_SIZE));
   const device = new RtcDevice({ source: clock, timer: clock, ...devOpts });
-  const popped: DescriptorChain[] = [];
+  const popped: RecordedChain[] = [];
   const transport = new LoopbackTransport(device, {
     memory,
     transport: 'mmio',
-    createQueue: (mem, config) => recording(createDeviceQueue(mem, config), popped),
+    createQueue: (mem, config) => recording(createDeviceQueue(mem, config), mem, popped),
   });
   const allocator = new FreeListAllocator(0x1000, MEM_SIZE / 2 - 0x1000);
   const driver = RtcDriver.initialize(transport, { memory, allocator, ringFeatures: VARIANTS[0].features, ...drvOpts });
@@ -56,13 +65,22 @@ export async function started(devOpts: Partial<RtcDeviceOptions> = {}, drvOpts: 
   return r;
 }
 
-function recording(q: DeviceQueue, popped: DescriptorChain[]): DeviceQueue {
+function recording(q: DeviceQueue, mem: GuestMemory, popped: RecordedChain[]): DeviceQueue {
+  const copy = (segs: readonly Segment[]) => segs.map((s) => ({ addr: s.addr, len: s.len }));
   return new Proxy(q, {
     get(target, prop) {
       if (prop === 'pop') {
         return () => {
-          const c = target.pop();
-          if (c) popped.push({ ...c, readable: [...c.readable], writable: [...c.writable] });
+          const c: DescriptorChain | null = target.pop();
+          if (c) {
+            const bytes = new Uint8Array(c.readableLength);
+            let at = 0;
+            for (const s of c.readable) {
+              mem.read(s.addr, bytes.subarray(at, at + s.len));
+              at += s.len;
+            }
+            popped.push({ readable: copy(c.readable), writable: copy(c.writable), readableLength: c.readableLength, writableLength: c.writableLength, bytes });
+          }
           return c;
         };
       }
