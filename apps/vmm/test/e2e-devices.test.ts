@@ -20,7 +20,9 @@ import {
   runWhereKvmWorks,
   type VmmtestReport,
 } from '@virtio/test-guest';
-import { VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_RING_PACKED } from '@virtio/core';
+import { VIRTIO_BLK_F_FLUSH } from '@virtio/blk';
+import { VIRTIO_F_EVENT_IDX, VIRTIO_F_IN_ORDER, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_RING_PACKED, VIRTIO_ID_BLOCK, VIRTIO_ID_NET } from '@virtio/core';
+import { VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_MRG_RXBUF } from '@virtio/net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../bin/virtio-vmm.mjs', import.meta.url));
@@ -36,13 +38,21 @@ interface Variant {
   readonly packed: boolean;
   /** Whether EVENT_IDX and INDIRECT_DESC are offered (the guest then negotiates them). */
   readonly eventIdx: boolean;
+  /** Whether VIRTIO_F_IN_ORDER is offered (console and rng; blk and net never offer it). Linux 6.1 never negotiates it. */
+  readonly inOrder: boolean;
   /** Driver unbind/bind cycles of every device (the `reload` check), 0 for none. */
   readonly reload: number;
 }
 
+/**
+ * Both transports, both ring layouts, EVENT_IDX on and off; the driver reload on each
+ * transport. The variants run one after the other in the same rig boot.
+ */
 const VARIANTS: readonly Variant[] = [
-  { name: 'pci-packed', transport: 'pci', args: ['--ring', 'packed'], packed: true, eventIdx: true, reload: 20 },
-  { name: 'mmio-split-noevent', transport: 'mmio', args: ['--ring', 'split', '--features', '-event_idx,-indirect_desc'], packed: false, eventIdx: false, reload: 0 },
+  { name: 'pci-packed', transport: 'pci', args: ['--ring', 'packed'], packed: true, eventIdx: true, inOrder: false, reload: 20 },
+  { name: 'mmio-packed', transport: 'mmio', args: ['--ring', 'packed'], packed: true, eventIdx: true, inOrder: false, reload: 20 },
+  { name: 'pci-split-noevent-inorder', transport: 'pci', args: ['--ring', 'split', '--features', '-event_idx,-indirect_desc,+in_order'], packed: false, eventIdx: false, inOrder: true, reload: 0 },
+  { name: 'mmio-split-noevent', transport: 'mmio', args: ['--ring', 'split', '--features', '-event_idx,-indirect_desc'], packed: false, eventIdx: false, inOrder: false, reload: 0 },
 ];
 
 const CHECKS = ['probe', 'drivers', 'blk', 'net', 'console', 'rng'];
@@ -77,7 +87,7 @@ describe.skipIf(where.mode === 'skipped')(`virtio devices under the stock Linux 
         `'${process.execPath}' '${join(dir, 'peer.mjs')}' '${join(dir, `peer-${i}.json`)}' 2>&1; echo "@@VMM-EXIT-${i} $?"; ip link del ${TAP}`
       );
     });
-    const r = await runWhereKvmWorks(['/bin/sh', '-c', steps.join('; ')], { cwd: APP, timeoutMs: 900_000, writableDirs: [dir] });
+    const r = await runWhereKvmWorks(['/bin/sh', '-c', steps.join('; ')], { cwd: APP, timeoutMs: 2_700_000, writableDirs: [dir] });
     expect(r.infraFailure, r.infraFailure).toBeUndefined();
     let from = 0;
     VARIANTS.forEach((v, i) => {
@@ -88,7 +98,7 @@ describe.skipIf(where.mode === 'skipped')(`virtio devices under the stock Linux 
       runs.set(v.name, { report: parseVmmtest(output), status: Number(m![1]), output, peer });
       from += m!.index + m![0].length;
     });
-  }, 1_000_000);
+  }, 2_800_000);
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -108,11 +118,19 @@ describe.skipIf(where.mode === 'skipped')(`virtio devices under the stock Linux 
         expect(result(v, 'drivers').ok).toBe(true);
       });
 
-      it('[blk.dev.21] O_DIRECT writes the guest flushed (FLUSH) read back in the guest and are in the host image file', () => {
+      // Not cited: blk.dev.21 (flushed writes reach stable storage) needs a host crash to see;
+      // @virtio/blk's file backend tests cite it.
+      it('O_DIRECT writes the guest flushed (FLUSH) read back in the guest and are in the host image file', () => {
         const blk = result(v, 'blk');
         expect(blk.ok, JSON.stringify(blk)).toBe(true);
         const facts = blkImageFacts(disk(v), blk);
         expect(facts.dataSha256).toBe(blk.sha256);
+      });
+
+      it('[blk.dev.1] both disks offer VIRTIO_BLK_F_FLUSH (the probe: Linux accepts it, and CONFIG_WCE, whenever offered)', () => {
+        const disks = probedDevices(runs.get(v.name)!.report).filter((d) => d.device === VIRTIO_ID_BLOCK);
+        expect(disks.length, JSON.stringify(disks)).toBe(2);
+        for (const d of disks) expect(d.features, JSON.stringify(d)).toContain(VIRTIO_BLK_F_FLUSH);
       });
 
       it('[blk.dev.19] discard and write zeroes: the zeroed range reads as zeroes in the guest and in the host file', () => {
@@ -130,7 +148,9 @@ describe.skipIf(where.mode === 'skipped')(`virtio devices under the stock Linux 
         expect(blk.fs_sha256).toBeTypeOf('string');
       });
 
-      it('[blk.dev.16] the read-only disk refuses writes and serves reads; its image is unchanged', () => {
+      // Not cited: with VIRTIO_BLK_F_RO Linux marks the disk read-only and refuses the write
+      // itself, so no write request reaches the device (blk.dev.16 is cited by @virtio/blk's tests).
+      it('the read-only disk refuses writes and serves reads; its image is unchanged', () => {
         expect(result(v, 'blk').ro_write_refused).toBe(true);
         expect(readFileSync(roDisk(v)).every((b) => b === 0x5a)).toBe(true);
       });
@@ -142,7 +162,12 @@ describe.skipIf(where.mode === 'skipped')(`virtio devices under the stock Linux 
         expect(c.received).toBe(`ack ${c.sent}`);
       });
 
-      it('net over TAP: ping, and multi-MB TCP streams both ways with the same SHA-256 at both ends', () => {
+      // The host's TCP stream reaches the guest as GSO packets over TAP, each spread over many
+      // mergeable receive buffers: a wrong num_buffers makes Linux drop it (or cut it short) and
+      // the download stalls or its digest differs.
+      it('[net.dev.28] net over TAP: ping, and multi-MB TCP streams both ways with the same SHA-256 at both ends', () => {
+        const net = probedDevices(runs.get(v.name)!.report).find((d) => d.device === VIRTIO_ID_NET);
+        expect(net?.features, JSON.stringify(net)).toEqual(expect.arrayContaining([VIRTIO_NET_F_MRG_RXBUF, VIRTIO_NET_F_GUEST_TSO4]));
         const n = result(v, 'net');
         expect(n.ok, JSON.stringify(n)).toBe(true);
         const peer = runs.get(v.name)!.peer;
@@ -164,7 +189,7 @@ describe.skipIf(where.mode === 'skipped')(`virtio devices under the stock Linux 
         for (const d of devices) expect(d.ok, JSON.stringify(d)).toBe(v.reload);
       });
 
-      it(`every device is on virtio-${v.transport} and the drivers negotiated ${v.packed ? 'packed' : 'split'} rings, EVENT_IDX and INDIRECT_DESC ${v.eventIdx ? 'on' : 'off'}`, () => {
+      it(`every device is on virtio-${v.transport} and the drivers negotiated ${v.packed ? 'packed' : 'split'} rings, EVENT_IDX and INDIRECT_DESC ${v.eventIdx ? 'on' : 'off'}${v.inOrder ? ', not IN_ORDER (offered; Linux 6.1 does not negotiate it)' : ''}`, () => {
         const devices = probedDevices(runs.get(v.name)!.report);
         expect(devices.length, JSON.stringify(devices)).toBe(5);
         for (const d of devices) {
@@ -173,6 +198,7 @@ describe.skipIf(where.mode === 'skipped')(`virtio devices under the stock Linux 
           expect(d.features.includes(VIRTIO_F_RING_PACKED), JSON.stringify(d)).toBe(v.packed);
           expect(d.features.includes(VIRTIO_F_EVENT_IDX), JSON.stringify(d)).toBe(v.eventIdx);
           expect(d.features.includes(VIRTIO_F_INDIRECT_DESC), JSON.stringify(d)).toBe(v.eventIdx);
+          expect(d.features.includes(VIRTIO_F_IN_ORDER), JSON.stringify(d)).toBe(false);
         }
       });
     });
