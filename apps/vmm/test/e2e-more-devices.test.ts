@@ -1,8 +1,8 @@
-// End to end: virtio-scsi, vsock, balloon, input and crypto under the stock Debian kernel's
+// End to end: virtio-scsi, vsock, balloon, input, crypto and pmem under the stock Debian kernel's
 // drivers. One rig boot runs the VMM twice with all of them at once, on virtio-pci and on
 // virtio-mmio; the host side answers the guest over vsock and connects into it, and reads the
-// SCSI images back.
-import { createCipheriv, createHash } from 'node:crypto';
+// SCSI images and the pmem file back.
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import {
   guestHelperFile,
   kvmRunMode,
   parseVmmtest,
+  PMEM_LAYOUT,
   probedDevices,
   runWhereKvmWorks,
   SCSI_MIN_BYTES,
@@ -35,12 +36,13 @@ type Variant = (typeof VARIANTS)[number];
 
 const CID = 42;
 const BALLOON_MIB = 64;
-const DRIVERS = ['virtio_scsi', 'vmw_vsock_virtio_transport', 'virtio_balloon', 'virtio_input', 'virtio_crypto'];
+const DRIVERS = ['virtio_scsi', 'vmw_vsock_virtio_transport', 'virtio_balloon', 'virtio_input', 'virtio_crypto', 'virtio_pmem'];
 /** The balloon check rebinds its driver, so it goes last. */
-const CHECKS = ['probe', 'drivers', 'scsi', 'vsock', 'input', 'crypto', 'balloon'];
+const CHECKS = ['probe', 'drivers', 'scsi', 'vsock', 'input', 'crypto', 'pmem', 'balloon'];
 const EXTRA = `vmmtest.drivers=${DRIVERS.join(',')} vmmtest.scsi_ro=1 vmmtest.input=2 vmmtest.balloon_mib=${BALLOON_MIB}`;
-/** Virtio device IDs: scsi 8, scsi, vsock 19, balloon 5, input 18 (keyboard, tablet), crypto 20. */
-const DEVICE_IDS = [8, 8, 19, 5, 18, 18, 20];
+/** Virtio device IDs: scsi 8, scsi, vsock 19, balloon 5, input 18 (keyboard, tablet), crypto 20, pmem 27. */
+const DEVICE_IDS = [8, 8, 19, 5, 18, 18, 20, 27];
+const PMEM_BYTES = 4 << 20;
 
 interface PeerRecord {
   readonly guestLines: string[];
@@ -48,12 +50,14 @@ interface PeerRecord {
   readonly exit: number;
 }
 
-describe.skipIf(where.mode === 'skipped')(`scsi, vsock, balloon, input and crypto under the stock Linux guest (${where.mode}: ${where.reason})`, () => {
+describe.skipIf(where.mode === 'skipped')(`scsi, vsock, balloon, input, crypto and pmem under the stock Linux guest (${where.mode}: ${where.reason})`, () => {
   const dir = mkdtempSync(join(tmpdir(), 'vmm-e2e-more-'));
   const runs = new Map<string, { report: VmmtestReport; status: number; output: string; peer: PeerRecord | undefined }>();
   const disk = (v: Variant) => join(dir, `${v.name}-scsi.img`);
   const roDisk = (v: Variant) => join(dir, `${v.name}-scsi-ro.img`);
   const peerOut = (v: Variant) => join(dir, `${v.name}-peer.json`);
+  const pmemFile = (v: Variant) => join(dir, `${v.name}-pmem.img`);
+  const pmemInitial = new Map<string, Buffer>();
   let elapsedMs = 0;
 
   beforeAll(async () => {
@@ -61,13 +65,15 @@ describe.skipIf(where.mode === 'skipped')(`scsi, vsock, balloon, input and crypt
     const steps = VARIANTS.map((v, i) => {
       writeFileSync(disk(v), new Uint8Array(SCSI_MIN_BYTES + 2 ** 20));
       writeFileSync(roDisk(v), new Uint8Array(2 ** 20).fill(0x5a));
+      pmemInitial.set(v.name, randomBytes(PMEM_BYTES));
+      writeFileSync(pmemFile(v), pmemInitial.get(v.name)!);
       const command = [process.execPath, BIN, 'run', '--direct', '--kernel', guest.kernel, '--initrd', guest.initrd, '--memory', '512M'];
       command.push('--cmdline', `${guest.cmdline(CHECKS)} ${EXTRA}`, '--transport', v.transport);
       command.push('--scsi', disk(v), '--scsi', `${roDisk(v)},readonly`);
       // The hybrid vsock socket lives in the rig's /tmp (a Unix socket cannot be made on the 9p share).
       const socket = `/tmp/vmm-e2e-vsock-${v.name}.sock`;
       command.push('--vsock', `cid=${CID},socket=${socket}`, '--balloon', `size=${BALLOON_MIB}M,stats=1,free_page_reporting`);
-      command.push('--input', 'keyboard', '--input', 'tablet', '--crypto');
+      command.push('--input', 'keyboard', '--input', 'tablet', '--crypto', '--pmem', pmemFile(v));
       const config = { command, out: peerOut(v), vsock: { socket, hostPort: VSOCK_DEFAULTS.hostPort, guestPort: VSOCK_DEFAULTS.guestPort } };
       writeFileSync(join(dir, `peer-${i}.json`), JSON.stringify(config));
       return `'${process.execPath}' '${PEER}' '${join(dir, `peer-${i}.json`)}' 2>&1; echo "@@VMM-EXIT-${i} $?"`;
@@ -146,6 +152,17 @@ describe.skipIf(where.mode === 'skipped')(`scsi, vsock, balloon, input and crypt
         expect(s.received).toBe(vsockReply(s.sent as string));
         expect(peer?.host.received, JSON.stringify(peer)).toBe(vsockReply(peer!.host.sent));
         expect(s.served).toBe(peer?.host.sent);
+      });
+
+      it('[pmem.dev.2] [pmem.dev.3] pmem: /dev/pmem0 shows the host file at the range the device gave; data the guest flushed is in the file', () => {
+        const p = result(v, 'pmem');
+        expect(p.ok, JSON.stringify(p)).toBe(true);
+        expect(p.bytes).toBe(PMEM_BYTES);
+        const initial = pmemInitial.get(v.name)!;
+        const { head, data } = PMEM_LAYOUT;
+        expect(p.head_sha256).toBe(createHash('sha256').update(initial.subarray(head.offset, head.offset + head.bytes)).digest('hex'));
+        const file = readFileSync(pmemFile(v));
+        expect(createHash('sha256').update(file.subarray(data.offset, data.offset + data.bytes)).digest('hex')).toBe(p.sha256);
       });
 
       it('balloon: reaches the size the host asked for, MemTotal gives it back on unbind; statsq reports the same MemTotal; reporting_vq (queue 3 without free page hinting) gets free pages', () => {

@@ -1,14 +1,14 @@
-// The options of the scsi, vsock, balloon, input and crypto devices: parsing and one-line errors.
+// The options of the scsi, vsock, balloon, input, crypto and pmem devices: parsing and one-line errors.
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../src/cli/load-files.js';
-import { parseBalloon, parseCrypto, parseInput, parseScsi, parseVsock } from '../src/virtio/options.js';
+import { parseBalloon, parseCrypto, parseInput, parsePmem, parseScsi, parseVsock } from '../src/virtio/options.js';
 import { balloonStatsLine } from '../src/virtio/other-devices.js';
 import { deviceCount } from '../src/virtio/devices.js';
 import { VIRTIO_BALLOON_S_MEMFREE, VIRTIO_BALLOON_S_MEMTOT } from '@virtio/balloon';
 
 const NONE = { set: 0n, clear: 0n };
 
-describe('scsi, vsock, balloon, input and crypto options', () => {
+describe('scsi, vsock, balloon, input, crypto and pmem options', () => {
   it('--scsi takes an image path, readonly and a transport', () => {
     expect(parseScsi('/a.img', 'pci')).toEqual({ path: '/a.img', readOnly: false, transport: 'pci', features: NONE });
     expect(parseScsi('/b.img,readonly,transport=mmio', 'pci')).toMatchObject({ readOnly: true, transport: 'mmio' });
@@ -47,11 +47,17 @@ describe('scsi, vsock, balloon, input and crypto options', () => {
     expect(() => parseCrypto('aes', 'pci')).toThrow('invalid --crypto value "aes"');
   });
 
+  it('--pmem takes a file path and a transport', () => {
+    expect(parsePmem('/p.img,transport=mmio', 'pci')).toEqual({ path: '/p.img', transport: 'mmio', features: NONE });
+    expect(() => parsePmem('transport=mmio', 'pci')).toThrow('the file path comes first');
+    expect(() => parsePmem('/p.img,dax', 'pci')).toThrow('unknown --pmem flag "dax"');
+  });
+
   it('every device counts for the device thread (one notification slot each)', () => {
     const specs = { disks: [], nets: [], features: NONE };
     expect(deviceCount(specs)).toBe(0);
     const scsi = parseScsi('/a', 'pci');
-    expect(deviceCount({ ...specs, scsi: [scsi, scsi], vsock: parseVsock('cid=3', 'pci'), balloon: parseBalloon(true, 'pci'), inputs: [parseInput('mouse', 'pci')], crypto: parseCrypto(true, 'pci') })).toBe(6);
+    expect(deviceCount({ ...specs, scsi: [scsi, scsi], vsock: parseVsock('cid=3', 'pci'), balloon: parseBalloon(true, 'pci'), inputs: [parseInput('mouse', 'pci')], crypto: parseCrypto(true, 'pci'), pmem: [parsePmem('/p', 'pci')] })).toBe(7);
   });
 
   it('the balloon statistics line: actual, the statistics the guest sent (bytes), reported pages', () => {

@@ -25,6 +25,7 @@ program
   .option('--balloon [spec]', 'memory balloon: [size=SIZE (asked for from the start)][,stats=SECONDS (log guest statistics)][,deflate_on_oom][,transport=..][,features=..]')
   .option('--input <kind>', 'virtio-input device: keyboard|mouse|tablet[,transport=pci|mmio][,features=...] (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
   .option('--crypto [spec]', 'virtio-crypto (AES-CBC/CTR cipher sessions through WebCrypto): [transport=pci|mmio][,features=...]')
+  .option('--pmem <spec>', 'virtio-pmem over a file (size a multiple of 2 MiB), mapped from 4 GiB up and written back when the guest flushes: PATH[,transport=pci|mmio][,features=...] (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
   .option('--transport <kind>', 'transport of devices that do not name one: pci (modern, MSI-X) or mmio (version 2)', undefined)
   .option('--ring <layout>', 'offer packed virtqueues (packed) or only split ones (split); default: offered')
   .option('--features <list>', 'reserved features offered (+name) or withheld (-name) on every device: event_idx, indirect_desc, in_order, ring_packed')

@@ -23,6 +23,7 @@ import {
   parseFeatures,
   parseInput,
   parseNet,
+  parsePmem,
   parseRing,
   parseRng,
   parseScsi,
@@ -51,6 +52,7 @@ export interface RunOptions {
   balloon?: string | true;
   input?: string[];
   crypto?: string | true;
+  pmem?: string[];
   ring?: string;
   features?: string;
   transport?: string;
@@ -68,6 +70,7 @@ function deviceArgv(opts: RunOptions): string[] {
   if (opts.balloon !== undefined) argv.push(opts.balloon === true ? '--balloon' : `--balloon=${opts.balloon}`);
   for (const i of opts.input ?? []) argv.push('--input', i);
   if (opts.crypto !== undefined) argv.push(opts.crypto === true ? '--crypto' : `--crypto=${opts.crypto}`);
+  for (const p of opts.pmem ?? []) argv.push('--pmem', p);
   if (opts.ring !== undefined) argv.push('--ring', opts.ring);
   if (opts.features !== undefined) argv.push('--features', opts.features);
   if (opts.transport !== undefined) argv.push('--transport', opts.transport);
@@ -88,6 +91,7 @@ function deviceSpecs(opts: RunOptions): VirtioSpecs {
     balloon: opts.balloon === undefined ? undefined : parseBalloon(opts.balloon, transport),
     inputs: (opts.input ?? []).map((i) => parseInput(i, transport)),
     crypto: opts.crypto === undefined ? undefined : parseCrypto(opts.crypto, transport),
+    pmem: (opts.pmem ?? []).map((p) => parsePmem(p, transport)),
     features: combineEdits(ring, parseFeatures(opts.features ?? '')),
   };
 }
@@ -111,7 +115,8 @@ function hasDeviceOptions(o: RunOptions): boolean {
     o.vsock !== undefined ||
     o.balloon !== undefined ||
     (o.input?.length ?? 0) > 0 ||
-    o.crypto !== undefined
+    o.crypto !== undefined ||
+    (o.pmem?.length ?? 0) > 0
   );
 }
 
@@ -182,6 +187,7 @@ export async function runCommand(given: RunOptions): Promise<number> {
     argv.push(...deviceArgv(opts));
     const { runWhereKvmWorks } = await import('@virtio/test-guest');
     const writableDirs = [...specs.disks, ...(specs.scsi ?? [])].filter((d) => !d.readOnly).map((d) => dirname(resolve(d.path)));
+    for (const p of specs.pmem ?? []) writableDirs.push(dirname(resolve(p.path)));
     if (specs.vsock?.socket !== undefined) writableDirs.push(dirname(resolve(specs.vsock.socket)));
     const r = await runWhereKvmWorks(argv, { interactive: true, timeoutMs: RIG_SESSION_MS, writableDirs });
     if (r.mode === 'skipped') throw new CliError(r.reason ?? 'no KVM that can run a stock kernel');

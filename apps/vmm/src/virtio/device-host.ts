@@ -15,6 +15,7 @@ import type { DeviceReport, DeviceThreadData, FromDeviceThread, ToDeviceThread }
 import { deviceCount, type VirtioSpecs } from './devices.js';
 import type { NotifierData } from './notifier.js';
 import { NotifySet } from './notify-set.js';
+import { mapPmem } from './pmem-memory.js';
 import { RegisterClient, RegOp } from './register-channel.js';
 
 /** PCI configuration registers whose writes can move a BAR (BAR0-5, COMMAND). */
@@ -55,6 +56,7 @@ export async function startDeviceThreads(machine: Machine, specs: VirtioSpecs, c
   const registers = new RegisterClient();
   const notify = new NotifySet(deviceCount(specs));
   const ram = machine.lowRamHost;
+  const pmem = mapPmem(vm, specs.pmem ?? []);
   const workerData: DeviceThreadData = {
     specs,
     ram: { address: ram.address.toString(), size: ram.size },
@@ -63,6 +65,7 @@ export async function startDeviceThreads(machine: Machine, specs: VirtioSpecs, c
     consoleFd,
     registers: registers.sab,
     notify: notify.sab,
+    pmem: pmem.regions,
   };
   const worker = new Worker(new URL('./device-worker-entry.mjs', import.meta.url), { workerData });
   worker.on('message', (m: FromDeviceThread) => m.type === 'log' && log(m.line));
@@ -71,6 +74,7 @@ export async function startDeviceThreads(machine: Machine, specs: VirtioSpecs, c
     ready = await once(worker, 'ready');
   } catch (e) {
     await worker.terminate();
+    pmem.close();
     throw e;
   }
   const queues: NotifierData['queues'][number][] = [];
@@ -140,6 +144,7 @@ export async function startDeviceThreads(machine: Machine, specs: VirtioSpecs, c
     stop: async () => {
       stopFd.write(1);
       await Promise.all([worker.terminate(), new Promise((resolve) => notifier.once('exit', resolve))]);
+      pmem.close();
     },
   };
 }

@@ -1,5 +1,6 @@
 /** Messages between the main thread and the device thread (set-up only; accesses use shared memory). */
 import type { VirtioSpecs } from './devices.js';
+import type { PmemRegion } from './pmem-memory.js';
 
 /** What the device thread is started with. */
 export interface DeviceThreadData {
@@ -13,6 +14,8 @@ export interface DeviceThreadData {
   readonly registers: SharedArrayBuffer;
   /** NotifySet's buffer. */
   readonly notify: SharedArrayBuffer;
+  /** The --pmem ranges, mapped by the main thread. */
+  readonly pmem: readonly PmemRegion[];
 }
 
 /** A device as the main thread must place it on its bus. */

@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const disks = await openDisks(data.specs.disks);
   const { nets, taps } = openTaps(data.specs.nets, log);
   const made = createDevices({ ...data.specs, nets }, { disks, taps }, data.consoleFd);
-  const others = await createOtherDevices(data.specs, data.specs.features, log);
+  const others = await createOtherDevices(data.specs, data.specs.features, data.pmem, log);
   await others.start();
   const all = [...made.devices, ...others.devices];
   const wiring: Wiring[] = all.map(() => ({}));

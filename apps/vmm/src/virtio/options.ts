@@ -1,6 +1,6 @@
 /**
  * Parsing of the virtio device options of `virtio-vmm run`: --disk, --net, --console, --rng,
- * --scsi, --vsock, --balloon, --input, --crypto, --ring and --features. Errors are CliError
+ * --scsi, --vsock, --balloon, --input, --crypto, --pmem, --ring and --features. Errors are CliError
  * with a one-line message.
  */
 import { parseMemorySize } from '../boot/layout.js';
@@ -91,6 +91,13 @@ export interface InputSpec {
 
 /** `--crypto [transport=...][,features=...]`: AES-CBC/CTR through WebCrypto. */
 export interface CryptoSpec {
+  readonly transport: TransportKind;
+  readonly features: FeatureEdits;
+}
+
+/** One `--pmem PATH[,transport=...][,features=...]`: virtio-pmem over a file (a whole number of 2 MiB). */
+export interface PmemSpec {
+  readonly path: string;
   readonly transport: TransportKind;
   readonly features: FeatureEdits;
 }
@@ -293,4 +300,13 @@ export function parseCrypto(text: string | true, defaultTransport: TransportKind
   const { bare, kv } = words(text === true ? '' : text, '--crypto', ['transport', 'features']);
   if (bare.some((w) => w !== '')) throw new CliError(`invalid --crypto value "${bare.join(',')}"`);
   return { transport: parseTransport(kv.get('transport') ?? defaultTransport, '--crypto'), features: parseFeatures(kv.get('features') ?? '') };
+}
+
+/** Parses one --pmem value. @throws CliError for a malformed value. */
+export function parsePmem(text: string, defaultTransport: TransportKind): PmemSpec {
+  const { bare, kv } = words(text, '--pmem', ['transport', 'features']);
+  const [path, ...flags] = bare;
+  if (!path) throw new CliError(`--pmem "${text}": the file path comes first`);
+  if (flags.length > 0) throw new CliError(`unknown --pmem flag "${flags[0]}"`);
+  return { path, transport: parseTransport(kv.get('transport') ?? defaultTransport, '--pmem'), features: parseFeatures(kv.get('features') ?? '') };
 }

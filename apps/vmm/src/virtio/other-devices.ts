@@ -1,10 +1,14 @@
 /**
  * The devices beyond blk/net/console/rng: virtio-scsi (a disk LUN on a raw image file),
  * virtio-vsock (Firecracker-style hybrid backend on a Unix socket), the traditional memory
- * balloon, virtio-input (keyboard, mouse, tablet) and virtio-crypto (AES through WebCrypto).
+ * balloon, virtio-input (keyboard, mouse, tablet), virtio-crypto (AES through WebCrypto) and
+ * virtio-pmem (a file loaded into guest-physical memory by pmem-memory.ts, written back on flush).
  * They live on the device thread (device-worker.ts) like the others.
  */
+import { open } from 'node:fs/promises';
 import { FileBackend } from '@virtio/blk/node';
+import { GuestRam } from '@virtio/kvm';
+import { CallbackPmemBackend, PMEM_DEFAULT_RING_FEATURES, PmemDevice } from '@virtio/pmem';
 import {
   BalloonDevice,
   VIRTIO_BALLOON_F_DEFLATE_ON_OOM,
@@ -24,7 +28,8 @@ import { VSOCK_DEFAULT_RING_FEATURES, VsockDevice } from '@virtio/vsock';
 import { HybridVsockBackend } from '@virtio/vsock/node';
 import { CliError } from '../cli/load-files.js';
 import type { DeviceToPlug } from './devices.js';
-import { applyEdits, combineEdits, type BalloonSpec, type CryptoSpec, type FeatureEdits, type InputSpec, type ScsiSpec, type VsockSpec } from './options.js';
+import { applyEdits, combineEdits, type BalloonSpec, type CryptoSpec, type FeatureEdits, type InputSpec, type PmemSpec, type ScsiSpec, type VsockSpec } from './options.js';
+import type { PmemRegion } from './pmem-memory.js';
 
 /** The options of the devices this file makes (all optional: absent means none). */
 export interface OtherDeviceSpecs {
@@ -33,11 +38,12 @@ export interface OtherDeviceSpecs {
   readonly balloon?: BalloonSpec;
   readonly inputs?: readonly InputSpec[];
   readonly crypto?: CryptoSpec;
+  readonly pmem?: readonly PmemSpec[];
 }
 
 /** How many devices `specs` asks for (the device thread makes them in this order after the others). */
 export function otherDeviceCount(specs: OtherDeviceSpecs): number {
-  return (specs.scsi?.length ?? 0) + (specs.vsock ? 1 : 0) + (specs.balloon ? 1 : 0) + (specs.inputs?.length ?? 0) + (specs.crypto ? 1 : 0);
+  return (specs.scsi?.length ?? 0) + (specs.vsock ? 1 : 0) + (specs.balloon ? 1 : 0) + (specs.inputs?.length ?? 0) + (specs.crypto ? 1 : 0) + (specs.pmem?.length ?? 0);
 }
 
 /** The devices made, and what must run before the guest starts (the vsock Unix socket) or at exit. */
@@ -49,10 +55,16 @@ export interface OtherDevices {
 
 /**
  * Opens the --scsi images and creates the devices in the order scsi, vsock, balloon, inputs,
- * crypto. `log` gets one line per balloon statistics report and keyboard LED change.
+ * crypto, pmem (`pmem`: the ranges mapPmem made, one per --pmem, in order). `log` gets one line
+ * per balloon statistics report and keyboard LED change.
  * @throws CliError "cannot open SCSI image PATH: ENOENT" and the like.
  */
-export async function createOtherDevices(specs: OtherDeviceSpecs, features: FeatureEdits, log: (line: string) => void): Promise<OtherDevices> {
+export async function createOtherDevices(
+  specs: OtherDeviceSpecs,
+  features: FeatureEdits,
+  pmem: readonly PmemRegion[],
+  log: (line: string) => void,
+): Promise<OtherDevices> {
   const devices: DeviceToPlug[] = [];
   const starts: (() => Promise<void>)[] = [];
   const ring = (defaults: bigint, own: FeatureEdits) => applyEdits(defaults, combineEdits(features, own));
@@ -107,6 +119,13 @@ export async function createOtherDevices(specs: OtherDeviceSpecs, features: Feat
     devices.push({ device: new CryptoDevice({ backend: new WebCryptoCipherBackend(), ringFeatures: ring(CRYPTO_DEFAULT_RING_FEATURES, specs.crypto.features) }), transport: specs.crypto.transport });
   }
 
+  for (const [i, s] of (specs.pmem ?? []).entries()) {
+    const region = pmem[i];
+    if (region === undefined) throw new CliError(`pmem ${s.path}: not mapped`);
+    const backend = new CallbackPmemBackend(region.size, await fileWriteBack(region));
+    devices.push({ device: new PmemDevice({ backend, start: region.guestAddress, ringFeatures: ring(PMEM_DEFAULT_RING_FEATURES, s.features) }), transport: s.transport });
+  }
+
   return {
     devices,
     start: async () => {
@@ -122,4 +141,24 @@ export async function createOtherDevices(specs: OtherDeviceSpecs, features: Feat
 export function balloonStatsLine(actual: number, reported: number, stats: BalloonStats): string {
   const field = (tag: number, name: string) => (stats.has(tag) ? `, ${name} ${stats.get(tag)}` : '');
   return `balloon: actual ${actual} pages${field(VIRTIO_BALLOON_S_MEMTOT, 'memtot')}${field(VIRTIO_BALLOON_S_MEMFREE, 'memfree')}${field(VIRTIO_BALLOON_S_AVAIL, 'avail')}, reported ${reported} pages`;
+}
+
+/** Bytes per write while writing a pmem range back. */
+const WRITE_CHUNK = 16 * 2 ** 20;
+
+/**
+ * The flush of a pmem range: writes the whole range back to its file and fdatasyncs, so every
+ * guest write made before the flush request is durable when it completes ([pmem.dev.3]).
+ * @throws CliError when the file cannot be opened for writing.
+ */
+async function fileWriteBack(region: PmemRegion): Promise<() => Promise<void>> {
+  const file = await open(region.path, 'r+').catch((e: NodeJS.ErrnoException) => Promise.reject(new CliError(`cannot open pmem file ${region.path}: ${e.code ?? e.message}`)));
+  const bytes = GuestRam.fromAddress(BigInt(region.hostAddress), region.size).bytes(0, region.size);
+  return async () => {
+    for (let off = 0; off < bytes.length; off += WRITE_CHUNK) {
+      const chunk = bytes.subarray(off, Math.min(bytes.length, off + WRITE_CHUNK));
+      for (let done = 0; done < chunk.length; ) done += (await file.write(chunk, done, chunk.length - done, off + done)).bytesWritten;
+    }
+    await file.datasync();
+  };
 }

@@ -13,6 +13,7 @@ import { cryptoCheck } from './crypto.js';
 import { inputCheck } from './input.js';
 import { scsiCheck } from './scsi.js';
 import { vsockCheck } from './vsock.js';
+import { pmemCheck } from './pmem.js';
 
 export type { CheckDefinition } from './check.js';
 export { BLK_FS_FILE, BLK_LAYOUT, BLK_MIN_BYTES } from './blk.js';
@@ -23,9 +24,10 @@ export { RELOAD_CYCLES } from './reload.js';
 export { SCSI_LAYOUT, SCSI_MIN_BYTES } from './scsi.js';
 export { VSOCK_DEFAULTS, vsockReply } from './vsock.js';
 export { INPUT_LED } from './input.js';
+export { PMEM_LAYOUT, PMEM_MIN_BYTES } from './pmem.js';
 export { CRYPTO_VECTOR } from './crypto.js';
 export { GUEST_HELPER_PATH, GUEST_HELPER_SOURCE, guestHelperFile } from './helper.js';
-export { balloonCheck, cryptoCheck, inputCheck, scsiCheck, vsockCheck };
+export { balloonCheck, cryptoCheck, inputCheck, pmemCheck, scsiCheck, vsockCheck };
 export { blkCheck, bootCheck, consoleCheck, driversCheck, netCheck, probeCheck, reloadCheck, rngCheck, shellCheck };
 
 /** The checks every test guest carries. */
@@ -44,6 +46,7 @@ export const builtinChecks: readonly CheckDefinition[] = [
   balloonCheck,
   inputCheck,
   cryptoCheck,
+  pmemCheck,
 ];
 
 /** The device checks in the order a full run does them (reload last: it rebinds every device). */

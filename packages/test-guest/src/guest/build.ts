@@ -13,7 +13,7 @@ import { DEFAULT_DEBIAN_PROGRAMS, debianProgramFiles, type DebianProgram } from 
 /**
  * Modules the test guest loads by default: both virtio transports, the common devices, ext4
  * with crc32c (the `blk` check's filesystem), and the drivers of the `scsi` (with sd), `vsock`,
- * `balloon`, `input` (with evdev) and `crypto` (with AF_ALG skcipher) checks.
+ * `balloon`, `input` (with evdev), `crypto` (with AF_ALG skcipher) and `pmem` (with nd_pmem) checks.
  */
 export const DEFAULT_GUEST_MODULES: readonly string[] = [
   'virtio',
@@ -37,6 +37,8 @@ export const DEFAULT_GUEST_MODULES: readonly string[] = [
   'virtio_input',
   'virtio_crypto',
   'algif_skcipher',
+  'virtio_pmem',
+  'nd_pmem',
 ];
 
 /** Options of {@link buildTestGuest}. */
