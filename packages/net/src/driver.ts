@@ -521,8 +521,8 @@ export class NetDriver {
    * Sends a control command; resolves true on VIRTIO_NET_OK, false on VIRTIO_NET_ERR (or a
    * device reset). `data` is the command-specific-data.
    */
-  async #command(cls: number, cmd: number, data: Uint8Array): Promise<boolean> {
-    return (await this.#commandResult(cls, cmd, data, 0)) !== null;
+  #command(cls: number, cmd: number, data: Uint8Array): Promise<boolean> {
+    return new Promise((resolve, reject) => this.#submit(cls, cmd, data, 0, (result) => resolve(result !== null), reject));
   }
 
   /**
@@ -531,9 +531,13 @@ export class NetDriver {
    * (or a device reset).
    */
   #commandResult(cls: number, cmd: number, data: Uint8Array, resultSize: number): Promise<Uint8Array | null> {
-    if (!this.#live || this.device.needsReset) return Promise.reject(new NetDriverError('not-live', 'the device was reset or needs a reset'));
+    return new Promise((resolve, reject) => this.#submit(cls, cmd, data, resultSize, resolve, reject));
+  }
+
+  #submit(cls: number, cmd: number, data: Uint8Array, resultSize: number, resolve: CtrlRequest['resolve'], reject: (e: Error) => void): void {
+    if (!this.#live || this.device.needsReset) return reject(new NetDriverError('not-live', 'the device was reset or needs a reset'));
     const q = this.#ctrlIndex >= 0 ? this.device.queues[this.#ctrlIndex] : undefined;
-    if (!q) return Promise.reject(new NetDriverError('not-negotiated', 'VIRTIO_NET_F_CTRL_VQ was not negotiated'));
+    if (!q) return reject(new NetDriverError('not-negotiated', 'VIRTIO_NET_F_CTRL_VQ was not negotiated'));
     // One allocation: class, command, data at 0; the ack byte at 255 (or after the data), the result after it.
     const ackAt = Math.max(255, 2 + data.length);
     const addr = this.#allocator.alloc(ackAt + 1 + resultSize, 8);
@@ -541,15 +545,12 @@ export class NetDriver {
     this.#memory.writeU8(addr + 1, cmd);
     this.#memory.write(addr + 2, data);
     this.#memory.writeU8(addr + ackAt, 0xff);
-    const ok = q.add([{ addr, len: 2 + data.length }], [{ addr: addr + ackAt, len: 1 + resultSize }], addr);
-    if (!ok) {
+    if (!q.add([{ addr, len: 2 + data.length }], [{ addr: addr + ackAt, len: 1 + resultSize }], addr)) {
       this.#allocator.free(addr);
-      return Promise.reject(new NetDriverError('not-live', 'control queue full'));
+      return reject(new NetDriverError('not-live', 'control queue full'));
     }
-    return new Promise((resolve) => {
-      this.#ctrlQueue.push({ addr, ackAt, resultSize, resolve });
-      this.device.kick(this.#ctrlIndex);
-    });
+    this.#ctrlQueue.push({ addr, ackAt, resultSize, resolve });
+    this.device.kick(this.#ctrlIndex);
   }
 
   #need(bit: number, id: string, what: string): void {

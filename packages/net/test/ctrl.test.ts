@@ -3,14 +3,21 @@
 import { describe, expect, it } from 'vitest';
 import { featureMask } from '@virtio/core';
 import {
+  NET_CONTROL_EXTRA_FEATURES,
   NET_DRIVER_FEATURES,
   NetDriverError,
+  VIRTIO_NET_CTRL_RX,
+  VIRTIO_NET_CTRL_RX_ALLUNI,
+  VIRTIO_NET_CTRL_RX_NOBCAST,
+  VIRTIO_NET_CTRL_RX_NOMULTI,
+  VIRTIO_NET_CTRL_RX_NOUNI,
+  VIRTIO_NET_ERR,
   VIRTIO_NET_F_CTRL_RX,
   VIRTIO_NET_F_CTRL_VLAN,
   VIRTIO_NET_F_MQ,
   VIRTIO_NET_S_ANNOUNCE,
 } from '../src/index.js';
-import { BROADCAST, ethFrame, rig, RING_MODES } from './harness.js';
+import { BROADCAST, ethFrame, rawCommand, rig, RING_MODES } from './harness.js';
 
 const OTHER = [0x02, 0x11, 0x22, 0x33, 0x44, 0x55];
 const MCAST = [0x01, 0x00, 0x5e, 0x00, 0x00, 0x01];
@@ -174,5 +181,42 @@ describe('driver-side checks of control commands', () => {
     expect(() => r.driver.setPromisc(true)).toThrow(/net.drv.48/);
     expect(() => r.driver.setAllmulti(true)).toThrow(/net.drv.48/);
     expect(() => r.driver.setMacTable([], [])).toThrow(/net.drv.50/);
+  });
+});
+
+describe('CTRL_RX_EXTRA receive modes', () => {
+  const EXTRA = NET_DRIVER_FEATURES | NET_CONTROL_EXTRA_FEATURES;
+
+  it('[net.dev.58] ALLUNI, NOMULTI, NOUNI and NOBCAST filter as the spec says, even against ALLMULTI / ALLUNI', async () => {
+    const r = rig({ driverFeatures: EXTRA });
+    await r.driver.setPromisc(false);
+    const deliverAll = (seed: number) => {
+      for (const dst of [OTHER, MCAST, BROADCAST, [0x52, 0x54, 0x00, 0x12, 0x34, 0x56]]) r.callback.deliver(ethFrame(60, seed, dst));
+    };
+    const got = () => r.received.splice(0).map((x) => Array.from(x.frame.subarray(0, 6)));
+    deliverAll(1);
+    expect(got()).toEqual([BROADCAST, [0x52, 0x54, 0x00, 0x12, 0x34, 0x56]]);
+    expect(await r.driver.setRxExtra(VIRTIO_NET_CTRL_RX_ALLUNI, true)).toBe(true);
+    deliverAll(2);
+    expect(got()).toEqual([OTHER, BROADCAST, [0x52, 0x54, 0x00, 0x12, 0x34, 0x56]]);
+    expect(await r.driver.setAllmulti(true)).toBe(true);
+    expect(await r.driver.setRxExtra(VIRTIO_NET_CTRL_RX_NOMULTI, true)).toBe(true);
+    deliverAll(3);
+    expect(got()).toEqual([OTHER, BROADCAST, [0x52, 0x54, 0x00, 0x12, 0x34, 0x56]]); // NOMULTI beats ALLMULTI, not broadcast
+    expect(await r.driver.setRxExtra(VIRTIO_NET_CTRL_RX_NOUNI, true)).toBe(true);
+    deliverAll(4);
+    expect(got()).toEqual([BROADCAST]); // NOUNI beats ALLUNI
+    expect(await r.driver.setRxExtra(VIRTIO_NET_CTRL_RX_NOBCAST, true)).toBe(true);
+    deliverAll(5);
+    expect(got()).toEqual([]);
+  });
+
+  it('[net.drv.49] the driver does not send them without CTRL_RX_EXTRA; the device refuses them', async () => {
+    const r = rig();
+    expect(() => r.driver.setRxExtra(VIRTIO_NET_CTRL_RX_NOBCAST, true)).toThrow(/net\.drv\.49/);
+    const ack = rawCommand(r, 2, Uint8Array.of(VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_NOBCAST, 1));
+    expect(r.memory.readU8(ack)).toBe(VIRTIO_NET_ERR);
+    r.callback.deliver(ethFrame(60, 1, BROADCAST));
+    expect(r.received).toHaveLength(1);
   });
 });

@@ -54,9 +54,15 @@ export class DeviceCounters {
     this.#write(vq * QUEUE_COUNTERS + field, count, out, offset);
   }
 
-  /** Writes the controlq counters as le64 into `out` at `offset`. */
+  /**
+   * Writes the controlq counters as le64 into `out` at `offset`. The command being executed
+   * is in command_num already and counted in ok_num here: it succeeds, since it replies.
+   */
   writeCvq(out: DataView, offset: number): void {
     this.#write(this.queues * QUEUE_COUNTERS, CVQ_COUNTERS, out, offset);
+    const lo = out.getUint32(offset + 8, true) + 1;
+    out.setUint32(offset + 8, lo >>> 0, true);
+    if (lo > 0xffffffff) out.setUint32(offset + 12, (out.getUint32(offset + 12, true) + 1) >>> 0, true);
   }
 
   #write(index: number, count: number, out: DataView, offset: number): void {
