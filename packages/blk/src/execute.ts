@@ -103,7 +103,15 @@ export function execute(s: ExecState, chain: DescriptorChain, f: BlkRequestFrame
       }
       if (f.inLength === 0) return VIRTIO_BLK_S_OK;
       const views = segmentViews(s.memory, chain.writable, 0, f.inLength);
-      return run(() => s.backend.read(f.sector * VIRTIO_BLK_SECTOR_SIZE, views));
+      const zones = s.zones;
+      if (!zones) return run(() => s.backend.read(f.sector * VIRTIO_BLK_SECTOR_SIZE, views));
+      // [blk.dev.42] [blk.dev.43] unwritten data of sequential zones reads as zeroes.
+      const memory = s.memory;
+      const writable = chain.writable;
+      const zero = (first: number, count: number) => {
+        for (const v of segmentViews(memory, writable, (first - f.sector) * VIRTIO_BLK_SECTOR_SIZE, count * VIRTIO_BLK_SECTOR_SIZE)) v.fill(0);
+      };
+      return run(() => s.backend.read(f.sector * VIRTIO_BLK_SECTOR_SIZE, views).then(() => zones.forUnwritten(f.sector, f.inLength / VIRTIO_BLK_SECTOR_SIZE, zero)));
     }
     case VIRTIO_BLK_T_OUT: {
       if (s.readOnly) return VIRTIO_BLK_S_IOERR;

@@ -74,8 +74,8 @@ export interface BlkDeviceOptions {
   /** VIRTIO_BLK_F_SECURE_ERASE (default off): ranges are overwritten with zeroes, never just deallocated. */
   readonly secureErase?: boolean | BlkRangeLimits;
   /**
-   * A zoned device (offers VIRTIO_BLK_F_ZONED): zone layout, model and limits. A host-managed
-   * device offers no DISCARD, WRITE_ZEROES or SECURE_ERASE (whatever those options say) and
+   * A zoned device (offers VIRTIO_BLK_F_ZONED): zone layout, model and limits. It offers no
+   * SECURE_ERASE; a host-managed one no DISCARD or WRITE_ZEROES either (whatever those options say), and
    * refuses FEATURES_OK without VIRTIO_BLK_F_ZONED; a host-aware one then acts as a plain disk.
    */
   readonly zoned?: BlkZonedOptions;
@@ -147,7 +147,8 @@ export function resolveOffer(opts: BlkDeviceOptions): BlkOffer {
   };
   const discard = range(opts.discard, true, VIRTIO_BLK_F_DISCARD, 'discard');
   const wz = range(opts.writeZeroes, true, VIRTIO_BLK_F_WRITE_ZEROES, 'writeZeroes');
-  const se = range(opts.secureErase, false, VIRTIO_BLK_F_SECURE_ERASE, 'secureErase');
+  // A zoned device never offers SECURE_ERASE (it would have to act as a zone reset, [blk.dev.46]).
+  const se = zoned ? range(false, false, VIRTIO_BLK_F_SECURE_ERASE, 'secureErase') : range(opts.secureErase, false, VIRTIO_BLK_F_SECURE_ERASE, 'secureErase');
   const topo = opts.topology ?? {};
   const geo = opts.geometry ?? { cylinders: 0, heads: 0, sectors: 0 };
   const writeback = opts.writeback === false ? 0 : 1;

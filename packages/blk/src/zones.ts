@@ -2,7 +2,8 @@
  * The zoned block device model (spec 5.2.6 with VIRTIO_BLK_F_ZONED): zone types, states, write
  * pointers and the open/active resource counters, the zone state machine driven by writes,
  * appends and the zone management requests, and the zone report. Zone state is storage state:
- * it survives device resets.
+ * it survives device resets. Sectors of a sequential zone past the data written since its
+ * last reset read as zeroes (the spec's unwritten data, [blk.dev.42] [blk.dev.43]).
  */
 import {
   VIRTIO_BLK_S_IOERR,
@@ -23,6 +24,8 @@ import {
   VIRTIO_BLK_ZS_FULL,
   VIRTIO_BLK_ZS_IOPEN,
   VIRTIO_BLK_ZS_NOT_WP,
+  VIRTIO_BLK_ZS_OFFLINE,
+  VIRTIO_BLK_ZS_RDONLY,
   VIRTIO_BLK_ZT_CONV,
   VIRTIO_BLK_ZT_SWP,
   VIRTIO_BLK_ZT_SWR,
@@ -101,6 +104,8 @@ export class ZoneTable {
   readonly #state: Uint8Array;
   /** Write pointers in sectors. */
   readonly #wp: Float64Array;
+  /** End of the data written since the zone's last reset, in sectors (the write pointer, except after a finish). */
+  readonly #dataEnd: Float64Array;
   #open = 0;
   #active = 0;
 
@@ -117,7 +122,35 @@ export class ZoneTable {
     this.#type = new Uint8Array(this.nrZones).fill(seq).fill(VIRTIO_BLK_ZT_CONV, 0, conv);
     this.#state = new Uint8Array(this.nrZones).fill(VIRTIO_BLK_ZS_EMPTY).fill(VIRTIO_BLK_ZS_NOT_WP, 0, conv);
     this.#wp = new Float64Array(this.nrZones);
-    for (let i = 0; i < this.nrZones; i++) this.#wp[i] = this.#start(i);
+    this.#dataEnd = new Float64Array(this.nrZones);
+    for (let i = 0; i < this.nrZones; i++) this.#wp[i] = this.#dataEnd[i] = this.#start(i);
+  }
+
+  /**
+   * What a device does on a media failure: the sequential zone starting at `sector` becomes
+   * read-only (VIRTIO_BLK_ZS_RDONLY) or offline (VIRTIO_BLK_ZS_OFFLINE), for good.
+   * @throws RangeError for a sector that starts no sequential zone, or an offline zone made read-only
+   */
+  fail(sector: number, state: typeof VIRTIO_BLK_ZS_RDONLY | typeof VIRTIO_BLK_ZS_OFFLINE): void {
+    const i = this.#zoneAt(sector);
+    if (i < 0 || this.#type[i] === VIRTIO_BLK_ZT_CONV) throw new RangeError(`blk: sector ${sector} starts no sequential zone`);
+    if (this.#state[i] === VIRTIO_BLK_ZS_OFFLINE && state !== VIRTIO_BLK_ZS_OFFLINE) throw new RangeError('blk: an offline zone stays offline');
+    this.#set(i, state);
+  }
+
+  /**
+   * Calls `zero(first, count)` for each run of sectors in `[sector, sector + count)` that a
+   * sequential zone holds as unwritten data (from the end of its data to its end).
+   */
+  forUnwritten(sector: number, count: number, zero: (first: number, count: number) => void): void {
+    const zs = this.#c.zoneSectors;
+    const end = sector + count;
+    for (let i = Math.floor(sector / zs); i < this.nrZones && this.#start(i) < end; i++) {
+      if (this.#type[i] === VIRTIO_BLK_ZT_CONV) continue;
+      const from = Math.max(sector, this.#dataEnd[i]);
+      const to = Math.min(end, this.#start(i) + zs);
+      if (to > from) zero(from, to - from);
+    }
   }
 
   /** Zones open (implicitly or explicitly) and active (open or closed), for tests and metrics. */
@@ -174,7 +207,10 @@ export class ZoneTable {
     if (count === 0) return VIRTIO_BLK_S_OK;
     const first = Math.floor(sector / this.#c.zoneSectors);
     const last = Math.floor((sector + count - 1) / this.#c.zoneSectors);
-    return first !== last && this.#type[last] === VIRTIO_BLK_ZT_SWR ? VIRTIO_BLK_S_ZONE_INVALID_CMD : VIRTIO_BLK_S_OK;
+    if (first !== last && this.#type[last] === VIRTIO_BLK_ZT_SWR) return VIRTIO_BLK_S_ZONE_INVALID_CMD;
+    // [blk.dev.41] nothing is read from an offline zone.
+    for (let i = first; i <= last; i++) if (this.#state[i] === VIRTIO_BLK_ZS_OFFLINE) return VIRTIO_BLK_S_ZONE_INVALID_CMD;
+    return VIRTIO_BLK_S_OK;
   }
 
   /**
@@ -194,6 +230,7 @@ export class ZoneTable {
     if (!append && last !== i) return this.#type[last] === VIRTIO_BLK_ZT_CONV ? sector : -VIRTIO_BLK_S_ZONE_INVALID_CMD; // [blk.dev.37]
     if (type === VIRTIO_BLK_ZT_CONV) return sector;
     const state = this.#state[i];
+    // [blk.dev.40] [blk.dev.41] full, read-only and offline zones take no writes.
     if (state !== VIRTIO_BLK_ZS_EMPTY && state !== VIRTIO_BLK_ZS_CLOSED && !opens(state)) return -VIRTIO_BLK_S_ZONE_INVALID_CMD;
     const wp = this.#wp[i];
     const at = append ? wp : sector;
@@ -207,6 +244,7 @@ export class ZoneTable {
     const admitted = this.#admit(i);
     if (admitted !== VIRTIO_BLK_S_OK) return -admitted;
     this.#wp[i] = Math.max(wp, at + count);
+    this.#dataEnd[i] = Math.max(this.#dataEnd[i], at + count);
     this.#set(i, this.#wp[i] === end ? VIRTIO_BLK_ZS_FULL : state === VIRTIO_BLK_ZS_EOPEN ? VIRTIO_BLK_ZS_EOPEN : VIRTIO_BLK_ZS_IOPEN);
     return at;
   }
@@ -248,19 +286,24 @@ export class ZoneTable {
   /** VIRTIO_BLK_T_ZONE_RESET ([blk.dev.30]): the zone becomes empty, its write pointer at its start. */
   reset(sector: number): number {
     const i = this.#zoneAt(sector);
-    if (i < 0 || this.#type[i] === VIRTIO_BLK_ZT_CONV) return VIRTIO_BLK_S_ZONE_INVALID_CMD;
+    if (i < 0 || !this.#resettable(i)) return VIRTIO_BLK_S_ZONE_INVALID_CMD;
     this.#empty(i);
     return VIRTIO_BLK_S_OK;
   }
 
-  /** VIRTIO_BLK_T_ZONE_RESET_ALL: every sequential zone becomes empty. */
+  /** VIRTIO_BLK_T_ZONE_RESET_ALL: every sequential zone (not read-only or offline) becomes empty. */
   resetAll(): number {
-    for (let i = 0; i < this.nrZones; i++) if (this.#type[i] !== VIRTIO_BLK_ZT_CONV) this.#empty(i);
+    for (let i = 0; i < this.nrZones; i++) if (this.#resettable(i)) this.#empty(i);
     return VIRTIO_BLK_S_OK;
   }
 
+  #resettable(i: number): boolean {
+    const s = this.#state[i];
+    return this.#type[i] !== VIRTIO_BLK_ZT_CONV && s !== VIRTIO_BLK_ZS_RDONLY && s !== VIRTIO_BLK_ZS_OFFLINE;
+  }
+
   #empty(i: number): void {
-    this.#wp[i] = this.#start(i);
+    this.#wp[i] = this.#dataEnd[i] = this.#start(i);
     this.#set(i, VIRTIO_BLK_ZS_EMPTY);
   }
 
@@ -281,8 +324,8 @@ export class ZoneTable {
       const i = first + k;
       const o = VIRTIO_BLK_ZONE_REPORT_HEADER_SIZE + k * VIRTIO_BLK_ZONE_DESCRIPTOR_SIZE;
       const s = this.#state[i];
-      // z_wp is undefined for conventional and full zones: all ones.
-      const wp = s === VIRTIO_BLK_ZS_NOT_WP || s === VIRTIO_BLK_ZS_FULL ? 0xffffffffffffffffn : BigInt(this.#wp[i]);
+      // z_wp is undefined for conventional, full, read-only and offline zones: all ones.
+      const wp = s === VIRTIO_BLK_ZS_NOT_WP || s >= VIRTIO_BLK_ZS_RDONLY ? 0xffffffffffffffffn : BigInt(this.#wp[i]);
       dv.setBigUint64(o, BigInt(this.#cap(i)), true);
       dv.setBigUint64(o + 8, BigInt(this.#start(i)), true);
       dv.setBigUint64(o + 16, wp, true);

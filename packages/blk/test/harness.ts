@@ -28,6 +28,8 @@ export interface RigOptions extends Partial<BlkDeviceOptions> {
   readonly driverFeatures?: bigint;
   readonly driverQueues?: number;
   readonly driverQueueSize?: number;
+  /** The driver's `zoned` option. */
+  readonly driverZoned?: boolean;
   /** Puts something between the transport and the device (e.g. a RecordingDevice). */
   readonly wrap?: (device: BlkDevice) => VirtioDevice;
 }
@@ -60,6 +62,7 @@ export function rig(opts: RigOptions = {}) {
     wantedFeatures: wanted,
     queues: opts.driverQueues,
     queueSize: opts.driverQueueSize,
+    zoned: opts.driverZoned,
   });
   onInterrupt = () => driver.handleInterrupt();
   return { memory, backend, device, attached, driver, state, allocator, transport };

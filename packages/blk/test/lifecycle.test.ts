@@ -117,9 +117,9 @@ describe('resets with requests in flight', () => {
 });
 
 describe('zoned request types without VIRTIO_BLK_F_ZONED', () => {
-  // This device is never zoned (VIRTIO_BLK_F_ZONED is never offered, see config tests), so the
-  // zoned-only requirements reduce to: every zone request is rejected with UNSUPP, nothing done.
-  it('[blk.dev.24] [blk.dev.25] [blk.dev.26] [blk.dev.27] [blk.dev.28] [blk.dev.29] [blk.dev.30] [blk.dev.31] [blk.dev.32] [blk.dev.33] [blk.dev.34] [blk.dev.35] [blk.dev.36] [blk.dev.37] [blk.dev.38] [blk.dev.40] [blk.dev.41] [blk.dev.42] [blk.dev.43] [blk.dev.44] [blk.dev.45] [blk.dev.46] rejects zone requests with UNSUPP', async () => {
+  // A device that is not zoned (zoned devices: zoned.test.ts): every zone request is rejected
+  // with UNSUPP, nothing done.
+  it('[blk.dev.24] rejects zone requests with UNSUPP', async () => {
     const backend = new MemoryBackend({ data: pattern(1 << 20, 6) });
     const t = rawRig({ backend, secureErase: true });
     const types = [
