@@ -32,6 +32,10 @@ export interface NetOffloads {
   readonly ecn: boolean;
   /** VIRTIO_NET_F_GUEST_UFO */
   readonly ufo: boolean;
+  /** VIRTIO_NET_F_GUEST_USO4: UDP segmentation (GSO_UDP_L4) over IPv4. */
+  readonly uso4: boolean;
+  /** VIRTIO_NET_F_GUEST_USO6: UDP segmentation (GSO_UDP_L4) over IPv6. */
+  readonly uso6: boolean;
 }
 
 /**

@@ -19,6 +19,7 @@ import type { CoalesceParams } from './coalesce/notifier.js';
 import { NetConfigOffset as C } from './config.js';
 import { NetDriverError } from './errors.js';
 import { decodeNetHeader, encodeNetHeader, PLAIN_HEADER, type NetHeader } from './header.js';
+import { headersLength } from './hdrlen.js';
 import { encodeHashConfig, encodeRssConfig, type RssConfig, type RssLimits } from './rss/encode.js';
 import { decodeStatsReplies, encodeStatsRequest, type StatsReply, type StatsRequest } from './stats/decode.js';
 import {
@@ -64,12 +65,16 @@ import {
   VIRTIO_NET_F_GUEST_ECN,
   VIRTIO_NET_F_GUEST_TSO4,
   VIRTIO_NET_F_GUEST_TSO6,
+  VIRTIO_NET_F_GUEST_HDRLEN,
   VIRTIO_NET_F_GUEST_UFO,
+  VIRTIO_NET_F_GUEST_USO4,
+  VIRTIO_NET_F_GUEST_USO6,
   VIRTIO_NET_F_HASH_REPORT,
   VIRTIO_NET_F_HOST_ECN,
   VIRTIO_NET_F_HOST_TSO4,
   VIRTIO_NET_F_HOST_TSO6,
   VIRTIO_NET_F_HOST_UFO,
+  VIRTIO_NET_F_HOST_USO,
   VIRTIO_NET_F_MAC,
   VIRTIO_NET_F_MQ,
   VIRTIO_NET_F_MRG_RXBUF,
@@ -85,6 +90,7 @@ import {
   VIRTIO_NET_HDR_GSO_TCPV4,
   VIRTIO_NET_HDR_GSO_TCPV6,
   VIRTIO_NET_HDR_GSO_UDP,
+  VIRTIO_NET_HDR_GSO_UDP_L4,
   VIRTIO_NET_OK,
   VIRTIO_NET_S_ANNOUNCE,
   VIRTIO_NET_S_LINK_UP,
@@ -110,8 +116,15 @@ export const NET_DRIVER_FEATURES = featureMask(
   VIRTIO_NET_F_SPEED_DUPLEX,
 );
 
-/** The offload features (headers then matter to the caller: see {@link NetDriverOptions.onFrame}). */
+/**
+ * The offload features (headers then matter to the caller: see {@link NetDriverOptions.onFrame}),
+ * with GUEST_HDRLEN: the driver fills in or checks hdr_len of every GSO packet (net.drv.38).
+ */
 export const NET_OFFLOAD_FEATURES = featureMask(
+  VIRTIO_NET_F_GUEST_USO4,
+  VIRTIO_NET_F_GUEST_USO6,
+  VIRTIO_NET_F_HOST_USO,
+  VIRTIO_NET_F_GUEST_HDRLEN,
   VIRTIO_NET_F_CSUM,
   VIRTIO_NET_F_GUEST_CSUM,
   VIRTIO_NET_F_GUEST_TSO4,
@@ -148,6 +161,9 @@ const DEPENDENCIES: readonly FeatureDependency[] = [
   [VIRTIO_NET_F_HOST_TSO6, VIRTIO_NET_F_CSUM],
   [VIRTIO_NET_F_HOST_ECN, VIRTIO_NET_F_HOST_TSO4],
   [VIRTIO_NET_F_HOST_UFO, VIRTIO_NET_F_CSUM],
+  [VIRTIO_NET_F_GUEST_USO4, VIRTIO_NET_F_GUEST_CSUM],
+  [VIRTIO_NET_F_GUEST_USO6, VIRTIO_NET_F_GUEST_CSUM],
+  [VIRTIO_NET_F_HOST_USO, VIRTIO_NET_F_CSUM],
   [VIRTIO_NET_F_CTRL_RX, VIRTIO_NET_F_CTRL_VQ],
   [VIRTIO_NET_F_CTRL_VLAN, VIRTIO_NET_F_CTRL_VQ],
   [VIRTIO_NET_F_GUEST_ANNOUNCE, VIRTIO_NET_F_CTRL_VQ],
@@ -276,8 +292,8 @@ export class NetDriver {
         for (let p = 0; p < pairs; p++) queues.push({ index: 2 * p, size: opts.queueSize }, { index: 2 * p + 1, size: opts.queueSize });
         if (hasFeature(f, VIRTIO_NET_F_CTRL_VQ)) queues.push({ index: (ctrlIndex = 2 * pairs), size: opts.queueSize });
         const hdr = netHdrSize(hasFeature(f, VIRTIO_F_VERSION_1), hasFeature(f, VIRTIO_NET_F_MRG_RXBUF), hasFeature(f, VIRTIO_NET_F_HASH_REPORT));
-        const guestGso = f & featureMask(VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_TSO6, VIRTIO_NET_F_GUEST_UFO);
-        const hostGso = f & featureMask(VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_HOST_TSO6, VIRTIO_NET_F_HOST_UFO);
+        const guestGso = f & featureMask(VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_TSO6, VIRTIO_NET_F_GUEST_UFO, VIRTIO_NET_F_GUEST_USO4, VIRTIO_NET_F_GUEST_USO6);
+        const hostGso = f & featureMask(VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_HOST_TSO6, VIRTIO_NET_F_HOST_UFO, VIRTIO_NET_F_HOST_USO);
         // [net.drv.5, 42]: buffers big enough for an MTU-sized packet, or a 64 KiB GSO packet without MRG_RXBUF.
         this.#rxSize = opts.rxBufferSize ?? (hasFeature(f, VIRTIO_NET_F_MRG_RXBUF) ? 2048 : guestGso ? 65601 : Math.max(1526, hdr + mtu + ETH_HLEN + VLAN_HLEN));
         // [net.drv.42]: with MRG_RXBUF every buffer holds at least the header.
@@ -373,14 +389,14 @@ export class NetDriver {
     if (frame.length < ETH_HLEN || this.hdrSize + frame.length > this.txBufferSize) {
       throw new NetDriverError('bad-frame', `frame of ${frame.length} bytes does not fit a ${this.txBufferSize}-byte transmit buffer`);
     }
-    this.#checkHeader(frame, header);
+    const hdrLen = this.#checkHeader(frame, header);
     const index = 2 * pair + 1;
     const q = this.device.queues[index];
     if (!q || q.numFree === 0) return false;
     const free = this.#txFree[pair];
     const addr = free.pop() ?? this.#allocator.alloc(this.txBufferSize, 8);
     // [net.drv.13]: num_buffers 0 on transmit.
-    encodeNetHeader({ ...header, numBuffers: 0 }, this.#hdr, this.hdrSize);
+    encodeNetHeader({ ...header, hdrLen, numBuffers: 0, hashValue: 0, hashReport: 0 }, this.#hdr, this.hdrSize);
     this.#memory.write(addr, this.#hdr);
     this.#memory.write(addr + this.hdrSize, frame);
     if (!q.add([{ addr, len: this.hdrSize + frame.length }], [], addr)) {
@@ -391,8 +407,11 @@ export class NetDriver {
     return true;
   }
 
-  /** Driver requirements on a transmitted header (spec 5.1.6.2.1). @throws NetDriverError 'not-allowed' */
-  #checkHeader(frame: Uint8Array, h: NetHeader): void {
+  /**
+   * Driver requirements on a transmitted header (spec 5.1.6.2.1); returns the hdr_len to send.
+   * @throws NetDriverError 'not-allowed'
+   */
+  #checkHeader(frame: Uint8Array, h: NetHeader): number {
     const bad = (id: string, why: string): never => {
       throw new NetDriverError('not-allowed', `[${id}] ${why}`);
     };
@@ -409,16 +428,31 @@ export class NetDriver {
       // [net.drv.6]: no packet above the MTU without segmentation.
       const vlan = frame[12] === 0x81 && frame[13] === 0 ? VLAN_HLEN : 0;
       if (this.#has(VIRTIO_NET_F_MTU) && frame.length > this.mtu + ETH_HLEN + vlan) bad('net.drv.6', `frame exceeds the MTU of ${this.mtu}`);
-      return;
+      return h.hdrLen;
     }
     if (gso === VIRTIO_NET_HDR_GSO_TCPV4 && !this.#has(VIRTIO_NET_F_HOST_TSO4)) bad('net.drv.16', 'GSO_TCPV4 needs VIRTIO_NET_F_HOST_TSO4');
     if (gso === VIRTIO_NET_HDR_GSO_TCPV6 && !this.#has(VIRTIO_NET_F_HOST_TSO6)) bad('net.drv.17', 'GSO_TCPV6 needs VIRTIO_NET_F_HOST_TSO6');
     if (gso === VIRTIO_NET_HDR_GSO_UDP && !this.#has(VIRTIO_NET_F_HOST_UFO)) bad('net.drv.18', 'GSO_UDP needs VIRTIO_NET_F_HOST_UFO');
-    if (gso !== VIRTIO_NET_HDR_GSO_TCPV4 && gso !== VIRTIO_NET_HDR_GSO_TCPV6 && gso !== VIRTIO_NET_HDR_GSO_UDP) {
+    if (gso === VIRTIO_NET_HDR_GSO_UDP_L4 && !this.#has(VIRTIO_NET_F_HOST_USO)) bad('net.drv.19', 'GSO_UDP_L4 needs VIRTIO_NET_F_HOST_USO');
+    if (gso !== VIRTIO_NET_HDR_GSO_TCPV4 && gso !== VIRTIO_NET_HDR_GSO_TCPV6 && gso !== VIRTIO_NET_HDR_GSO_UDP && gso !== VIRTIO_NET_HDR_GSO_UDP_L4) {
       bad('net.drv.29', `gso_type ${h.gsoType} is not one this driver may use`);
     }
-    if (ecn && !this.#has(VIRTIO_NET_F_HOST_ECN)) bad('net.drv.20', 'the ECN bit needs VIRTIO_NET_F_HOST_ECN');
+    if (ecn && (!this.#has(VIRTIO_NET_F_HOST_ECN) || gso === VIRTIO_NET_HDR_GSO_UDP || gso === VIRTIO_NET_HDR_GSO_UDP_L4)) {
+      bad('net.drv.20', 'the ECN bit needs VIRTIO_NET_F_HOST_ECN and a TCP gso_type');
+    }
     if (!(flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) || h.gsoSize === 0) bad('net.drv.30', 'GSO needs NEEDS_CSUM and a gso_size');
+    // hdr_len 0 asks the driver to fill it in. [net.drv.31]: with GUEST_HDRLEN exactly the
+    // headers up to the transport payload; [net.drv.32]: without it at least that (a hint).
+    const exact = this.#has(VIRTIO_NET_F_GUEST_HDRLEN);
+    const headers = headersLength(frame);
+    if (headers === 0) {
+      if (exact && h.hdrLen === 0) bad('net.drv.31', 'hdr_len is 0 and the headers cannot be parsed to fill it in (VIRTIO_NET_F_GUEST_HDRLEN)');
+      return h.hdrLen;
+    }
+    if (exact && h.hdrLen !== 0 && h.hdrLen !== headers) {
+      bad('net.drv.31', `hdr_len ${h.hdrLen} is not the ${headers} bytes of headers (VIRTIO_NET_F_GUEST_HDRLEN)`);
+    }
+    return Math.max(h.hdrLen, headers);
   }
 
   /**

@@ -6,11 +6,12 @@ import {
   VIRTIO_NET_HDR_GSO_TCPV4,
   VIRTIO_NET_HDR_GSO_TCPV6,
   VIRTIO_NET_HDR_GSO_UDP,
+  VIRTIO_NET_HDR_GSO_UDP_L4,
 } from './protocol.js';
 
 /**
  * Whether `gsoType` (with its ECN bit) is allowed: NONE always; TCPV4 with tso4, TCPV6 with
- * tso6, UDP with ufo; the ECN bit only with ecn and a TCP type. UDP_L4 (USO) is never offered.
+ * tso6, UDP with ufo, UDP_L4 with uso4 or uso6; the ECN bit only with ecn and a TCP type.
  */
 export function gsoAllowed(gsoType: number, o: NetOffloads): boolean {
   const ecn = (gsoType & VIRTIO_NET_HDR_GSO_ECN) !== 0;
@@ -24,6 +25,8 @@ export function gsoAllowed(gsoType: number, o: NetOffloads): boolean {
       return o.tso6 && (!ecn || o.ecn);
     case VIRTIO_NET_HDR_GSO_UDP:
       return o.ufo && !ecn;
+    case VIRTIO_NET_HDR_GSO_UDP_L4:
+      return (o.uso4 || o.uso6) && !ecn;
     default:
       return false;
   }

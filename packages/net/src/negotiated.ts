@@ -16,11 +16,14 @@ import {
   VIRTIO_NET_F_GUEST_TSO4,
   VIRTIO_NET_F_GUEST_TSO6,
   VIRTIO_NET_F_GUEST_UFO,
+  VIRTIO_NET_F_GUEST_USO4,
+  VIRTIO_NET_F_GUEST_USO6,
   VIRTIO_NET_F_HASH_REPORT,
   VIRTIO_NET_F_HOST_ECN,
   VIRTIO_NET_F_HOST_TSO4,
   VIRTIO_NET_F_HOST_TSO6,
   VIRTIO_NET_F_HOST_UFO,
+  VIRTIO_NET_F_HOST_USO,
   VIRTIO_NET_F_MQ,
   VIRTIO_NET_F_MRG_RXBUF,
   VIRTIO_NET_F_MTU,
@@ -38,7 +41,7 @@ export interface Negotiated {
   readonly status: boolean;
   /** Offloads of frames passed to the driver (GUEST_*). */
   readonly guest: NetOffloads;
-  /** Offloads of frames the driver sends (CSUM, HOST_*). */
+  /** Offloads of frames the driver sends (CSUM, HOST_*; uso4 and uso6 both mean HOST_USO). */
   readonly host: NetOffloads;
   readonly ctrlVq: boolean;
   readonly ctrlRx: boolean;
@@ -67,6 +70,8 @@ export function negotiated(f: bigint): Negotiated {
       tso6: has(VIRTIO_NET_F_GUEST_TSO6),
       ecn: has(VIRTIO_NET_F_GUEST_ECN),
       ufo: has(VIRTIO_NET_F_GUEST_UFO),
+      uso4: has(VIRTIO_NET_F_GUEST_USO4),
+      uso6: has(VIRTIO_NET_F_GUEST_USO6),
     },
     host: {
       csum: has(VIRTIO_NET_F_CSUM),
@@ -74,6 +79,8 @@ export function negotiated(f: bigint): Negotiated {
       tso6: has(VIRTIO_NET_F_HOST_TSO6),
       ecn: has(VIRTIO_NET_F_HOST_ECN),
       ufo: has(VIRTIO_NET_F_HOST_UFO),
+      uso4: has(VIRTIO_NET_F_HOST_USO),
+      uso6: has(VIRTIO_NET_F_HOST_USO),
     },
     ctrlVq: has(VIRTIO_NET_F_CTRL_VQ),
     ctrlRx: has(VIRTIO_NET_F_CTRL_RX),

@@ -12,6 +12,7 @@ import type { Notifier } from './coalesce/notifier.js';
 import type { NetConfig } from './config.js';
 import type { RxFilter } from './filter.js';
 import { gsoAllowed } from './gso.js';
+import { headersLength } from './hdrlen.js';
 import type { Negotiated } from './negotiated.js';
 import {
   ETH_HLEN,
@@ -305,6 +306,14 @@ export class RxPath {
       h[H.flags] = flags;
       if (!(flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) h.fill(0, H.csum_start, H.num_buffers);
       if (gso === VIRTIO_NET_HDR_GSO_NONE) h.fill(0, H.hdr_len, H.csum_start);
+      else {
+        // [net.dev.46]: hdr_len covers at least the headers up to the transport payload.
+        const headers = headersLength(data);
+        if (headers > (h[H.hdr_len] | (h[H.hdr_len + 1] << 8))) {
+          h[H.hdr_len] = headers & 0xff;
+          h[H.hdr_len + 1] = headers >>> 8;
+        }
+      }
     }
     // [net.dev.5]: no frame above the MTU unless segmented by the driver.
     if ((gso & ~VIRTIO_NET_HDR_GSO_ECN) === VIRTIO_NET_HDR_GSO_NONE) {

@@ -162,13 +162,14 @@ describe('transmit headers', () => {
     expect(r.sent).toHaveLength(0);
   });
 
-  it('[net.drv.16] [net.drv.17] [net.drv.18] [net.drv.20] [net.drv.29] [net.drv.30] gso_type only as negotiated, with NEEDS_CSUM and gso_size', () => {
+  it('[net.drv.16] [net.drv.17] [net.drv.18] [net.drv.19] [net.drv.20] [net.drv.29] [net.drv.30] gso_type only as negotiated, with NEEDS_CSUM and gso_size', () => {
     const r = rig({ vnetHeader: true, driverFeatures: NET_DRIVER_FEATURES | featureMask(VIRTIO_NET_F_CSUM) });
     const gso = (gsoType: number) => ({ ...PLAIN_HEADER, flags: VIRTIO_NET_HDR_F_NEEDS_CSUM, gsoType, gsoSize: 1448 });
     expect(() => r.driver.send(ethFrame(60), gso(VIRTIO_NET_HDR_GSO_TCPV4))).toThrow(/net.drv.16/);
     expect(() => r.driver.send(ethFrame(60), gso(VIRTIO_NET_HDR_GSO_TCPV6))).toThrow(/net.drv.17/);
     expect(() => r.driver.send(ethFrame(60), gso(VIRTIO_NET_HDR_GSO_UDP))).toThrow(/net.drv.18/);
-    expect(() => r.driver.send(ethFrame(60), gso(5))).toThrow(/net.drv.29/);
+    expect(() => r.driver.send(ethFrame(60), gso(5))).toThrow(/net.drv.19/);
+    expect(() => r.driver.send(ethFrame(60), gso(2))).toThrow(/net.drv.29/);
     const t = rig({ vnetHeader: true, driverFeatures: NET_DRIVER_FEATURES | HOST });
     expect(() => t.driver.send(ethFrame(60), { ...gso(VIRTIO_NET_HDR_GSO_TCPV4), flags: 0 })).toThrow(/net.drv.30/);
     expect(() => t.driver.send(ethFrame(60), { ...gso(VIRTIO_NET_HDR_GSO_TCPV4), gsoSize: 0 })).toThrow(/net.drv.30/);
@@ -221,6 +222,6 @@ describe('checksums and tunnels', () => {
 describe('backend offloads', () => {
   it('tells the backend which offloads the driver negotiated', () => {
     const r = rig({ vnetHeader: true, driverFeatures: NET_DRIVER_FEATURES | featureMask(VIRTIO_NET_F_GUEST_CSUM, VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_HOST_TSO4) });
-    expect(r.callback.offloads).toEqual({ csum: true, tso4: true, tso6: false, ecn: false, ufo: false });
+    expect(r.callback.offloads).toEqual({ csum: true, tso4: true, tso6: false, ecn: false, ufo: false, uso4: false, uso6: false });
   });
 });

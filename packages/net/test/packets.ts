@@ -16,6 +16,7 @@ export function ipv4Frame(src: string, dst: string, proto: number, sport: number
   ip[3] = total & 0xff;
   const l4h = new Array<number>(l4).fill(0);
   l4h.splice(0, 4, ...port(sport), ...port(dport));
+  if (proto === TCP) l4h[12] = 5 << 4; // data offset: 20 bytes
   return Uint8Array.from([...DST_MAC, ...SRC_MAC, 0x08, 0x00, ...ip, ...l4h, ...new Array<number>(payload).fill(0xab)]);
 }
 
@@ -27,6 +28,7 @@ export function ipv6Frame(src: string, dst: string, proto: number, sport: number
   const l4 = proto === TCP ? 20 : 8;
   const l4h = new Array<number>(l4).fill(0);
   l4h.splice(0, 4, ...port(sport), ...port(dport));
+  if (proto === TCP) l4h[12] = 5 << 4;
   const chain: number[] = [];
   ext.forEach(([, bytes], i) => {
     const b = [...bytes];

@@ -73,7 +73,7 @@ describe('pair backend', () => {
     });
     transport.onInterrupt = () => driver.handleInterrupt();
     const big = ethFrame(4000, 1, [2, 0, 0, 0, 0, 2]);
-    m1.driver.send(big, { ...PLAIN_HEADER, flags: VIRTIO_NET_HDR_F_NEEDS_CSUM, gsoType: VIRTIO_NET_HDR_GSO_TCPV4, gsoSize: 1448, csumStart: 34, csumOffset: 16 });
+    m1.driver.send(big, { ...PLAIN_HEADER, flags: VIRTIO_NET_HDR_F_NEEDS_CSUM, gsoType: VIRTIO_NET_HDR_GSO_TCPV4, gsoSize: 1448, csumStart: 34, csumOffset: 16, hdrLen: 54 });
     expect(headers).toEqual([VIRTIO_NET_HDR_GSO_TCPV4, 1448]);
   });
 });

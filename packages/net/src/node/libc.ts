@@ -33,6 +33,8 @@ export const TUN_F_TSO4 = 0x02;
 export const TUN_F_TSO6 = 0x04;
 export const TUN_F_TSO_ECN = 0x08;
 export const TUN_F_UFO = 0x10;
+export const TUN_F_USO4 = 0x20;
+export const TUN_F_USO6 = 0x40;
 /** IFNAMSIZ: interface names are at most 15 bytes plus NUL. */
 export const IFNAMSIZ = 16;
 /** sizeof(struct ifreq) on x86-64 and arm64. */

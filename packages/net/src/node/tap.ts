@@ -168,9 +168,13 @@ export class TapBackend implements NetBackend {
       if (o.tso6) flags |= libc.TUN_F_TSO6;
       if (o.ecn && (o.tso4 || o.tso6)) flags |= libc.TUN_F_TSO_ECN;
       if (o.ufo) flags |= libc.TUN_F_UFO;
+      if (o.uso4) flags |= libc.TUN_F_USO4;
+      if (o.uso6) flags |= libc.TUN_F_USO6;
     }
-    // Kernels without UFO refuse TUN_F_UFO: retry without it (the device drops such frames anyway).
-    if (libc.ioctlValue(this.#fd, libc.TUNSETOFFLOAD, flags) < 0 && libc.ioctlValue(this.#fd, libc.TUNSETOFFLOAD, flags & ~libc.TUN_F_UFO) < 0) {
+    // Kernels without UFO (or before 6.2, USO) refuse those flags: retry without them (the
+    // kernel then segments such packets itself).
+    const optional = libc.TUN_F_UFO | libc.TUN_F_USO4 | libc.TUN_F_USO6;
+    if (libc.ioctlValue(this.#fd, libc.TUNSETOFFLOAD, flags) < 0 && libc.ioctlValue(this.#fd, libc.TUNSETOFFLOAD, flags & ~optional) < 0) {
       throw new TapError('TUNSETOFFLOAD', libc.errno());
     }
   }
