@@ -165,6 +165,15 @@ export class NetDevice implements VirtioDevice {
       setActivePairs: (n) => {
         rx.activePairs = n;
       },
+      setGuestOffloads: (o) => {
+        try {
+          this.#backend.setOffloads?.(o);
+        } catch {
+          return false;
+        }
+        rx.guestOffloads = o;
+        return true;
+      },
     };
     this.#live = { ctx, neg, rx, tx, ctrlIndex, notifier, counters, ctrl };
     try {

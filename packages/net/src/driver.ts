@@ -20,6 +20,7 @@ import { NetConfigOffset as C } from './config.js';
 import { NetDriverError } from './errors.js';
 import { decodeNetHeader, encodeNetHeader, PLAIN_HEADER, type NetHeader } from './header.js';
 import { headersLength } from './hdrlen.js';
+import { GUEST_OFFLOAD_BITS } from './offloads/guest.js';
 import { encodeHashConfig, encodeRssConfig, type RssConfig, type RssLimits } from './rss/encode.js';
 import { decodeStatsReplies, encodeStatsRequest, type StatsReply, type StatsRequest } from './stats/decode.js';
 import {
@@ -31,6 +32,8 @@ import {
   VIRTIO_NET_CTRL_MAC,
   VIRTIO_NET_CTRL_MAC_ADDR_SET,
   VIRTIO_NET_CTRL_MAC_TABLE_SET,
+  VIRTIO_NET_CTRL_GUEST_OFFLOADS,
+  VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET,
   VIRTIO_NET_CTRL_MQ,
   VIRTIO_NET_CTRL_MQ_HASH_CONFIG,
   VIRTIO_NET_CTRL_MQ_RSS_CONFIG,
@@ -54,6 +57,7 @@ import {
   VIRTIO_NET_CTRL_VLAN_ADD,
   VIRTIO_NET_CTRL_VLAN_DEL,
   VIRTIO_NET_F_CSUM,
+  VIRTIO_NET_F_CTRL_GUEST_OFFLOADS,
   VIRTIO_NET_F_CTRL_MAC_ADDR,
   VIRTIO_NET_F_CTRL_RX,
   VIRTIO_NET_F_CTRL_RX_EXTRA,
@@ -118,9 +122,11 @@ export const NET_DRIVER_FEATURES = featureMask(
 
 /**
  * The offload features (headers then matter to the caller: see {@link NetDriverOptions.onFrame}),
- * with GUEST_HDRLEN: the driver fills in or checks hdr_len of every GSO packet (net.drv.38).
+ * with GUEST_HDRLEN (the driver fills in or checks hdr_len of every GSO packet, net.drv.38) and
+ * CTRL_GUEST_OFFLOADS ({@link NetDriver.setGuestOffloads}).
  */
 export const NET_OFFLOAD_FEATURES = featureMask(
+  VIRTIO_NET_F_CTRL_GUEST_OFFLOADS,
   VIRTIO_NET_F_GUEST_USO4,
   VIRTIO_NET_F_GUEST_USO6,
   VIRTIO_NET_F_HOST_USO,
@@ -175,6 +181,7 @@ const DEPENDENCIES: readonly FeatureDependency[] = [
   [VIRTIO_NET_F_HASH_REPORT, VIRTIO_NET_F_CTRL_VQ],
   [VIRTIO_NET_F_CTRL_RX_EXTRA, VIRTIO_NET_F_CTRL_VQ],
   [VIRTIO_NET_F_DEVICE_STATS, VIRTIO_NET_F_CTRL_VQ],
+  [VIRTIO_NET_F_CTRL_GUEST_OFFLOADS, VIRTIO_NET_F_CTRL_VQ],
 ];
 
 export interface NetDriverOptions {
@@ -674,6 +681,23 @@ export class NetDriver {
     const extra = [VIRTIO_NET_CTRL_RX_ALLUNI, VIRTIO_NET_CTRL_RX_NOMULTI, VIRTIO_NET_CTRL_RX_NOUNI, VIRTIO_NET_CTRL_RX_NOBCAST];
     if (!extra.includes(command)) throw new NetDriverError('not-allowed', `${command} is not a VIRTIO_NET_F_CTRL_RX_EXTRA command`);
     return this.#command(VIRTIO_NET_CTRL_RX, command, Uint8Array.of(on ? 1 : 0));
+  }
+
+  /**
+   * VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET: the GUEST_* offloads (bits at their feature bit
+   * numbers, e.g. featureMask(VIRTIO_NET_F_GUEST_CSUM)) the device may use from now on.
+   * @throws NetDriverError 'not-negotiated' without CTRL_GUEST_OFFLOADS; 'not-allowed' for an
+   *   offload that was not negotiated (net.drv.68)
+   */
+  setGuestOffloads(offloads: bigint): Promise<boolean> {
+    this.#need(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS, 'net.drv.68', 'VIRTIO_NET_CTRL_GUEST_OFFLOADS needs VIRTIO_NET_F_CTRL_GUEST_OFFLOADS');
+    const negotiated = this.features & GUEST_OFFLOAD_BITS;
+    if (offloads < 0n || (offloads & ~negotiated) !== 0n) {
+      throw new NetDriverError('not-allowed', `[net.drv.68] offloads 0x${offloads.toString(16)} include some not negotiated (0x${negotiated.toString(16)})`);
+    }
+    const data = new Uint8Array(8);
+    new DataView(data.buffer).setBigUint64(0, offloads, true);
+    return this.#command(VIRTIO_NET_CTRL_GUEST_OFFLOADS, VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET, data);
   }
 
   /**

@@ -1,9 +1,11 @@
 /** The negotiated feature bits of one activation, resolved once into booleans for the data paths. */
 import { hasFeature, VIRTIO_F_VERSION_1 } from '@virtio/core';
 import type { NetOffloads } from './backend.js';
+import { GUEST_OFFLOAD_BITS, offloadsFromBits } from './offloads/guest.js';
 import {
   netHdrSize,
   VIRTIO_NET_F_CSUM,
+  VIRTIO_NET_F_CTRL_GUEST_OFFLOADS,
   VIRTIO_NET_F_CTRL_MAC_ADDR,
   VIRTIO_NET_F_CTRL_RX,
   VIRTIO_NET_F_CTRL_RX_EXTRA,
@@ -11,13 +13,6 @@ import {
   VIRTIO_NET_F_DEVICE_STATS,
   VIRTIO_NET_F_CTRL_VQ,
   VIRTIO_NET_F_GUEST_ANNOUNCE,
-  VIRTIO_NET_F_GUEST_CSUM,
-  VIRTIO_NET_F_GUEST_ECN,
-  VIRTIO_NET_F_GUEST_TSO4,
-  VIRTIO_NET_F_GUEST_TSO6,
-  VIRTIO_NET_F_GUEST_UFO,
-  VIRTIO_NET_F_GUEST_USO4,
-  VIRTIO_NET_F_GUEST_USO6,
   VIRTIO_NET_F_HASH_REPORT,
   VIRTIO_NET_F_HOST_ECN,
   VIRTIO_NET_F_HOST_TSO4,
@@ -39,8 +34,11 @@ export interface Negotiated {
   readonly mrgRxbuf: boolean;
   readonly mtu: boolean;
   readonly status: boolean;
-  /** Offloads of frames passed to the driver (GUEST_*). */
+  /** Offloads of frames passed to the driver (GUEST_*), as negotiated. */
   readonly guest: NetOffloads;
+  /** The GUEST_* offload feature bits negotiated (what VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET may enable). */
+  readonly guestBits: bigint;
+  readonly ctrlGuestOffloads: boolean;
   /** Offloads of frames the driver sends (CSUM, HOST_*; uso4 and uso6 both mean HOST_USO). */
   readonly host: NetOffloads;
   readonly ctrlVq: boolean;
@@ -64,15 +62,9 @@ export function negotiated(f: bigint): Negotiated {
     mrgRxbuf: has(VIRTIO_NET_F_MRG_RXBUF),
     mtu: has(VIRTIO_NET_F_MTU),
     status: has(VIRTIO_NET_F_STATUS),
-    guest: {
-      csum: has(VIRTIO_NET_F_GUEST_CSUM),
-      tso4: has(VIRTIO_NET_F_GUEST_TSO4),
-      tso6: has(VIRTIO_NET_F_GUEST_TSO6),
-      ecn: has(VIRTIO_NET_F_GUEST_ECN),
-      ufo: has(VIRTIO_NET_F_GUEST_UFO),
-      uso4: has(VIRTIO_NET_F_GUEST_USO4),
-      uso6: has(VIRTIO_NET_F_GUEST_USO6),
-    },
+    guest: offloadsFromBits(f & GUEST_OFFLOAD_BITS),
+    guestBits: f & GUEST_OFFLOAD_BITS,
+    ctrlGuestOffloads: has(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS),
     host: {
       csum: has(VIRTIO_NET_F_CSUM),
       tso4: has(VIRTIO_NET_F_HOST_TSO4),

@@ -17,6 +17,7 @@ import {
   VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MAX,
   VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN,
   VIRTIO_NET_F_CSUM,
+  VIRTIO_NET_F_CTRL_GUEST_OFFLOADS,
   VIRTIO_NET_F_CTRL_MAC_ADDR,
   VIRTIO_NET_F_CTRL_RX,
   VIRTIO_NET_F_CTRL_RX_EXTRA,
@@ -108,6 +109,9 @@ export const OFFLOAD_FEATURES = featureMask(
   VIRTIO_NET_F_HOST_USO,
   VIRTIO_NET_F_GUEST_HDRLEN,
 );
+
+/** Needs the control queue and a header-carrying backend. */
+const CONTROL_OFFLOAD_FEATURES = featureMask(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS);
 
 const CONTROL_FEATURES = featureMask(
   VIRTIO_NET_F_CTRL_VQ,
@@ -203,6 +207,7 @@ export function resolveOffer(opts: NetDeviceOptions): NetOffer {
     (speedDuplex ? featureMask(VIRTIO_NET_F_SPEED_DUPLEX) : 0n) |
     (opts.backend.vnetHeader ? OFFLOAD_FEATURES : 0n) |
     (control ? CONTROL_FEATURES : 0n) |
+    (control && opts.backend.vnetHeader ? CONTROL_OFFLOAD_FEATURES : 0n) |
     (pairs > 1 ? featureMask(VIRTIO_NET_F_MQ) : 0n);
   features &= ~((opts.withhold ?? 0n) & ~featureMask(VIRTIO_F_VERSION_1));
   // [net.dev.11]: 0x00 full, 0x01 half, 0xff unknown.

@@ -6,6 +6,7 @@
  * then, and resumed once the queued frames are delivered.
  */
 import type { ActivateContext } from '@virtio/core';
+import type { NetOffloads } from './backend.js';
 import type { DescriptorChain, DeviceQueue, GuestMemory, Segment } from '@virtio/ring';
 import { completeChecksum } from './checksum.js';
 import type { Notifier } from './coalesce/notifier.js';
@@ -57,6 +58,8 @@ interface Pending {
 export class RxPath {
   /** Queue pairs receive steering spreads frames over (VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET); 1 after reset. */
   activePairs = 1;
+  /** Offloads received frames may use: as negotiated, then as VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET says. */
+  guestOffloads: NetOffloads;
   readonly #ctx: ActivateContext;
   readonly #memory: GuestMemory;
   readonly #neg: Negotiated;
@@ -103,6 +106,7 @@ export class RxPath {
     this.#notifier = shared.notifier;
     this.#counters = shared.counters;
     this.#hashing = neg.rss || neg.hashReport;
+    this.guestOffloads = neg.guest;
     this.#ctx = ctx;
     this.#memory = ctx.memory;
     this.#neg = neg;
@@ -285,7 +289,7 @@ export class RxPath {
     let gso = VIRTIO_NET_HDR_GSO_NONE;
     let data = frame;
     if (header !== null && header.length >= H.num_buffers) {
-      const guest = this.#neg.guest;
+      const guest = this.guestOffloads;
       gso = header[H.gso_type];
       let flags = header[H.flags];
       // [net.dev.32..35, 43]: no gso_type the driver did not negotiate; [net.dev.44]: GSO needs NEEDS_CSUM.

@@ -10,7 +10,9 @@ import { ChainReader } from '@virtio/ring';
 import { coalesceCommand, type CoalesceTarget } from '../coalesce/command.js';
 import type { NetConfig } from '../config.js';
 import type { RxFilter } from '../filter.js';
+import type { NetOffloads } from '../backend.js';
 import type { Negotiated } from '../negotiated.js';
+import { offloadsFromBits } from '../offloads/guest.js';
 import type { RxHash } from '../rss/state.js';
 import { CVQ_COMMANDS, CVQ_OK, type DeviceCounters } from '../stats/counters.js';
 import { statsCommand } from '../stats/command.js';
@@ -22,6 +24,8 @@ import {
   VIRTIO_NET_CTRL_MAC,
   VIRTIO_NET_CTRL_MAC_ADDR_SET,
   VIRTIO_NET_CTRL_MAC_TABLE_SET,
+  VIRTIO_NET_CTRL_GUEST_OFFLOADS,
+  VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET,
   VIRTIO_NET_CTRL_MQ,
   VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN,
   VIRTIO_NET_CTRL_MQ_HASH_CONFIG,
@@ -59,6 +63,8 @@ export interface CtrlTarget extends CoalesceTarget {
   readonly reply: CtrlReply;
   /** VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET or _RSS_CONFIG accepted. */
   setActivePairs(pairs: number): void;
+  /** VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET: applies the offloads (negotiated ones only); false when the backend refused them. */
+  setGuestOffloads(offloads: NetOffloads): boolean;
 }
 
 /** Thrown for a control chain the device cannot even answer (no writable ack byte). */
@@ -182,6 +188,13 @@ function command(cls: number, cmd: number, data: Uint8Array, t: CtrlTarget): boo
       t.hash.rss = false;
       t.setActivePairs(pairs);
       return true;
+    }
+    case VIRTIO_NET_CTRL_GUEST_OFFLOADS: {
+      // [net.drv.68] seen from the device: an offload that was not negotiated is refused.
+      if (!neg.ctrlGuestOffloads || cmd !== VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET || data.length !== 8) return false;
+      const bits = dv.getBigUint64(0, true);
+      if ((bits & ~neg.guestBits) !== 0n) return false;
+      return t.setGuestOffloads(offloadsFromBits(bits));
     }
     case VIRTIO_NET_CTRL_NOTF_COAL:
       return coalesceCommand(cmd, data, t, t.reply);
