@@ -39,7 +39,7 @@ const BALLOON_MIB = 64;
 const DRIVERS = ['virtio_scsi', 'vmw_vsock_virtio_transport', 'virtio_balloon', 'virtio_input', 'virtio_crypto', 'virtio_pmem'];
 /** The balloon check rebinds its driver, so it goes last. */
 const CHECKS = ['probe', 'drivers', 'scsi', 'vsock', 'input', 'crypto', 'pmem', 'balloon'];
-const EXTRA = `vmmtest.drivers=${DRIVERS.join(',')} vmmtest.scsi_ro=1 vmmtest.input=2 vmmtest.balloon_mib=${BALLOON_MIB}`;
+const EXTRA = `vmmtest.drivers=${DRIVERS.join(',')} vmmtest.scsi_ro=1 vmmtest.input=2 vmmtest.input_host=1 vmmtest.balloon_mib=${BALLOON_MIB}`;
 /** Virtio device IDs: scsi 8, scsi, vsock 19, balloon 5, input 18 (keyboard, tablet), crypto 20, pmem 27. */
 const DEVICE_IDS = [8, 8, 19, 5, 18, 18, 20, 27];
 const PMEM_BYTES = 4 << 20;
@@ -47,6 +47,8 @@ const PMEM_BYTES = 4 << 20;
 interface PeerRecord {
   readonly guestLines: string[];
   readonly host: { readonly sent: string; readonly received: string | null; readonly attempts: number };
+  /** Tablet moves sent through the --input socket: `abs N N` for N = first, first + 1, ... (`sent` of them). */
+  readonly input: { readonly first: number; readonly sent: number };
   readonly exit: number;
 }
 
@@ -73,8 +75,14 @@ describe.skipIf(where.mode === 'skipped')(`scsi, vsock, balloon, input, crypto a
       // The hybrid vsock socket lives in the rig's /tmp (a Unix socket cannot be made on the 9p share).
       const socket = `/tmp/vmm-e2e-vsock-${v.name}.sock`;
       command.push('--vsock', `cid=${CID},socket=${socket}`, '--balloon', `size=${BALLOON_MIB}M,stats=1,free_page_reporting`);
-      command.push('--input', 'keyboard', '--input', 'tablet', '--crypto', '--pmem', pmemFile(v));
-      const config = { command, out: peerOut(v), vsock: { socket, hostPort: VSOCK_DEFAULTS.hostPort, guestPort: VSOCK_DEFAULTS.guestPort } };
+      const inputSocket = `/tmp/vmm-e2e-input-${v.name}.sock`;
+      command.push('--input', 'keyboard', '--input', `tablet,socket=${inputSocket}`, '--crypto', '--pmem', pmemFile(v));
+      const config = {
+        command,
+        out: peerOut(v),
+        vsock: { socket, hostPort: VSOCK_DEFAULTS.hostPort, guestPort: VSOCK_DEFAULTS.guestPort },
+        input: { socket: inputSocket },
+      };
       writeFileSync(join(dir, `peer-${i}.json`), JSON.stringify(config));
       return `'${process.execPath}' '${PEER}' '${join(dir, `peer-${i}.json`)}' 2>&1; echo "@@VMM-EXIT-${i} $?"`;
     });
@@ -177,10 +185,10 @@ describe.skipIf(where.mode === 'skipped')(`scsi, vsock, balloon, input, crypto a
         expect(Math.max(0, ...reported), output.slice(-2000)).toBeGreaterThan(0);
       });
 
-      it('[input.dev.1] input: evdev devices named by our description, with exactly its capabilities; caps lock reaches the host', () => {
+      it('[input.dev.1] input: evdev devices named by our description, with exactly its capabilities; caps lock reaches the host; host tablet moves reach the guest', () => {
         const r = result(v, 'input');
         expect(r.ok, JSON.stringify(r)).toBe(true);
-        const devices = r.devices as { name: string; ev: string; key: string; rel: string; abs: string; props: string; led: boolean }[];
+        const devices = r.devices as { name: string; ev: string; key: string; rel: string; abs: string; props: string; led: boolean; host_abs_x: number }[];
         const kbd = devices.find((d) => d.name === 'virtio-vmm keyboard');
         const tablet = devices.find((d) => d.name === 'virtio-vmm tablet');
         expect(kbd, JSON.stringify(devices)).toBeDefined();
@@ -191,6 +199,10 @@ describe.skipIf(where.mode === 'skipped')(`scsi, vsock, balloon, input, crypto a
         expect(tablet!.abs).toBe('3');
         expect(tablet!.props).toBe('2'); // INPUT_PROP_DIRECT
         expect(kbd!.led).toBe(true);
+        const sent = runs.get(v.name)!.peer!.input;
+        const x = tablet!.host_abs_x;
+        expect(x).toBeGreaterThanOrEqual(sent.first);
+        expect(x).toBeLessThan(sent.first + sent.sent);
         const output = runs.get(v.name)!.output;
         expect(output).toContain('input keyboard: LED 1 on');
         expect(output).toContain('input keyboard: LED 1 off');

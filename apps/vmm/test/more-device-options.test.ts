@@ -3,8 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { CliError } from '../src/cli/load-files.js';
 import { parseBalloon, parseCrypto, parseInput, parsePmem, parseScsi, parseVsock } from '../src/virtio/options.js';
 import { balloonStatsLine } from '../src/virtio/other-devices.js';
+import { inputLineEvents } from '../src/virtio/input-socket.js';
 import { deviceCount } from '../src/virtio/devices.js';
 import { VIRTIO_BALLOON_S_MEMFREE, VIRTIO_BALLOON_S_MEMTOT } from '@virtio/balloon';
+import { ABS_X, ABS_Y, EV_ABS, EV_KEY, EV_REL, EV_SYN, KEY_A, REL_WHEEL, REL_X, REL_Y } from '@virtio/input';
 
 const NONE = { set: 0n, clear: 0n };
 
@@ -40,7 +42,9 @@ describe('scsi, vsock, balloon, input, crypto and pmem options', () => {
   });
 
   it('--input is one of keyboard, mouse, tablet; --crypto takes only a transport and features', () => {
-    expect(parseInput('tablet,transport=mmio', 'pci')).toEqual({ kind: 'tablet', transport: 'mmio', features: NONE });
+    expect(parseInput('tablet,transport=mmio', 'pci')).toEqual({ kind: 'tablet', socket: undefined, transport: 'mmio', features: NONE });
+    expect(parseInput('mouse,socket=/run/in.sock', 'pci')).toMatchObject({ kind: 'mouse', socket: '/run/in.sock' });
+    expect(() => parseInput('mouse,socket=', 'pci')).toThrow('needs a path');
     expect(() => parseInput('joystick', 'pci')).toThrow('invalid --input "joystick"');
     expect(() => parseInput('keyboard,mouse', 'pci')).toThrow(CliError);
     expect(parseCrypto(true, 'mmio')).toEqual({ transport: 'mmio', features: NONE });
@@ -58,6 +62,14 @@ describe('scsi, vsock, balloon, input, crypto and pmem options', () => {
     expect(deviceCount(specs)).toBe(0);
     const scsi = parseScsi('/a', 'pci');
     expect(deviceCount({ ...specs, scsi: [scsi, scsi], vsock: parseVsock('cid=3', 'pci'), balloon: parseBalloon(true, 'pci'), inputs: [parseInput('mouse', 'pci')], crypto: parseCrypto(true, 'pci'), pmem: [parsePmem('/p', 'pci')] })).toBe(7);
+  });
+
+  it('input socket lines become one device update each, ending with SYN_REPORT; malformed lines none', () => {
+    const syn = { type: EV_SYN, code: 0, value: 0 };
+    expect(inputLineEvents('abs 100 200')).toEqual([{ type: EV_ABS, code: ABS_X, value: 100 }, { type: EV_ABS, code: ABS_Y, value: 200 }, syn]);
+    expect(inputLineEvents(`key ${KEY_A} 1`)).toEqual([{ type: EV_KEY, code: KEY_A, value: 1 }, syn]);
+    expect(inputLineEvents(' rel -3 4 1 ')).toEqual([{ type: EV_REL, code: REL_X, value: -3 }, { type: EV_REL, code: REL_Y, value: 4 }, { type: EV_REL, code: REL_WHEEL, value: 1 }, syn]);
+    for (const bad of ['', 'abs 1', 'abs 1 2 3', 'key 30 2', 'key 768 1', 'rel 1.5 2', 'abs 99999999999 0', 'jump 1 2']) expect(inputLineEvents(bad), bad).toBeUndefined();
   });
 
   it('the balloon statistics line: actual, the statistics the guest sent (bytes), reported pages', () => {

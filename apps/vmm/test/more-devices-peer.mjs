@@ -1,10 +1,12 @@
 // Host side of e2e-more-devices.test.ts, run next to the VMM inside the rig:
 //   node more-devices-peer.mjs config.json
-// config: { command: [argv...], out: "record.json", vsock: { socket, hostPort, guestPort } }.
+// config: { command: [argv...], out: "record.json", vsock: { socket, hostPort, guestPort }, input: { socket } }.
 // Listens at <socket>_<hostPort> (the hybrid vsock forwards the guest's connections to host port
 // hostPort there) and answers each line L with "ack L"; connects through <socket> with
 // "CONNECT <guestPort>" until the guest's listener answers, sends one line and reads the reply;
-// runs the VMM command (output inherited) and writes a record, then exits with its status.
+// listens at input.socket for the VMM's --input socket and sends it "abs N N" every 200 ms (N
+// counting up from 100); runs the VMM command (output inherited) and writes a record, then
+// exits with its status.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +14,7 @@ import { createConnection, createServer } from 'node:net';
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const { socket, hostPort, guestPort } = config.vsock;
-const record = { guestLines: [], host: { sent: `vmmtest-host ${randomUUID()}`, received: null, attempts: 0 }, exit: null };
+const record = { guestLines: [], host: { sent: `vmmtest-host ${randomUUID()}`, received: null, attempts: 0 }, input: { first: 100, sent: 0 }, exit: null };
 
 /** Calls onLine for each complete line arriving on `s`. */
 function lines(s, onLine) {
@@ -37,6 +39,17 @@ const server = createServer((s) => {
   });
 });
 await new Promise((resolve) => server.listen(forwarded, resolve));
+
+rmSync(config.input.socket, { force: true });
+const inputServer = createServer((s) => {
+  s.on('error', () => s.destroy());
+  const timer = setInterval(() => {
+    const n = record.input.first + record.input.sent++;
+    s.write(`abs ${n} ${n}\n`);
+  }, 200);
+  s.on('close', () => clearInterval(timer));
+});
+await new Promise((resolve) => inputServer.listen(config.input.socket, resolve));
 
 let done = false;
 /** One attempt to reach the guest listener: resolves true when it answered. */
@@ -78,5 +91,6 @@ child.on('exit', () => (done = true));
 })();
 record.exit = await exited;
 server.close();
+inputServer.close();
 writeFileSync(config.out, JSON.stringify(record));
 process.exit(record.exit);

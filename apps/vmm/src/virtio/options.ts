@@ -82,9 +82,11 @@ export interface BalloonSpec {
 /** The kinds of `--input`. */
 export type InputKind = 'keyboard' | 'mouse' | 'tablet';
 
-/** One `--input keyboard|mouse|tablet[,transport=...][,features=...]`. */
+/** One `--input keyboard|mouse|tablet[,socket=PATH][,transport=...][,features=...]`. */
 export interface InputSpec {
   readonly kind: InputKind;
+  /** A Unix socket the VMM connects to; each line (`key CODE 0|1`, `rel DX DY`, `abs X Y`) becomes one device update. */
+  readonly socket?: string;
   readonly transport: TransportKind;
   readonly features: FeatureEdits;
 }
@@ -289,10 +291,12 @@ export function parseBalloon(text: string | true, defaultTransport: TransportKin
 
 /** Parses one --input value. @throws CliError for a malformed value. */
 export function parseInput(text: string, defaultTransport: TransportKind): InputSpec {
-  const { bare, kv } = words(text, '--input', ['transport', 'features']);
+  const { bare, kv } = words(text, '--input', ['socket', 'transport', 'features']);
   const kinds = bare.filter((w) => w !== '');
   if (kinds.length !== 1 || !['keyboard', 'mouse', 'tablet'].includes(kinds[0])) throw new CliError(`invalid --input "${text}" (expected keyboard, mouse or tablet)`);
-  return { kind: kinds[0] as InputKind, transport: parseTransport(kv.get('transport') ?? defaultTransport, '--input'), features: parseFeatures(kv.get('features') ?? '') };
+  const socket = kv.get('socket');
+  if (socket === '') throw new CliError('--input socket= needs a path');
+  return { kind: kinds[0] as InputKind, socket, transport: parseTransport(kv.get('transport') ?? defaultTransport, '--input'), features: parseFeatures(kv.get('features') ?? '') };
 }
 
 /** Parses the --crypto value (`true` when given bare). @throws CliError for a malformed value. */

@@ -30,6 +30,7 @@ import { CliError } from '../cli/load-files.js';
 import type { DeviceToPlug } from './devices.js';
 import { applyEdits, combineEdits, type BalloonSpec, type CryptoSpec, type FeatureEdits, type InputSpec, type PmemSpec, type ScsiSpec, type VsockSpec } from './options.js';
 import type { PmemRegion } from './pmem-memory.js';
+import { connectInputSocket } from './input-socket.js';
 
 /** The options of the devices this file makes (all optional: absent means none). */
 export interface OtherDeviceSpecs {
@@ -112,7 +113,12 @@ export async function createOtherDevices(
     const description = inp.kind === 'keyboard' ? keyboardDescription('virtio-vmm keyboard') : inp.kind === 'mouse' ? mouseDescription('virtio-vmm mouse') : tabletDescription(32768, 32768, 'virtio-vmm tablet');
     // LED feedback (statusq) is logged: the guest's caps lock shows up on the host.
     const status = new CallbackStatusSink((e) => void (e.type === EV_LED && log(`input ${inp.kind}: LED ${e.code} ${e.value ? 'on' : 'off'}`)));
-    devices.push({ device: new InputDevice({ description, status, ringFeatures: ring(INPUT_DEFAULT_RING_FEATURES, inp.features) }), transport: inp.transport });
+    const device = new InputDevice({ description, status, ringFeatures: ring(INPUT_DEFAULT_RING_FEATURES, inp.features) });
+    if (inp.socket !== undefined) {
+      const socket = inp.socket;
+      starts.push(async () => connectInputSocket(device, socket, log));
+    }
+    devices.push({ device, transport: inp.transport });
   }
 
   if (specs.crypto) {
