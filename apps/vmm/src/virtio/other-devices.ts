@@ -47,10 +47,10 @@ export function otherDeviceCount(specs: OtherDeviceSpecs): number {
   return (specs.scsi?.length ?? 0) + (specs.vsock ? 1 : 0) + (specs.balloon ? 1 : 0) + (specs.inputs?.length ?? 0) + (specs.crypto ? 1 : 0) + (specs.pmem?.length ?? 0);
 }
 
-/** The devices made, and what must run before the guest starts (the vsock Unix socket) or at exit. */
+/** The devices made, and their host ends to start before the guest runs. */
 export interface OtherDevices {
   readonly devices: DeviceToPlug[];
-  /** Starts the host ends (hybrid vsock listener, balloon statistics timer). @throws CliError when the socket cannot be bound. */
+  /** Starts the host ends (hybrid vsock listener, balloon statistics timer, input sockets). @throws CliError when the vsock socket cannot be bound. */
   start(): Promise<void>;
 }
 
