@@ -323,8 +323,12 @@ export class NetDriver {
     this.maxPairs = pairs;
     this.mtu = mtu;
     this.#ctrlIndex = ctrlIndex;
-    // [net.drv.2]: the device's MAC when negotiated, else a locally administered random one.
+    // [net.drv.2]: the device's MAC when negotiated, else a locally administered random one,
+    // which the device is told about when it can be ([net.drv.51]: its filter uses its own mac).
     this.mac = mac ?? randomMac();
+    if (!mac && this.#has(VIRTIO_NET_F_CTRL_RX) && this.#has(VIRTIO_NET_F_CTRL_MAC_ADDR)) {
+      void this.#command(VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET, this.mac.slice()).catch(() => false);
+    }
     for (let p = 0; p < pairs; p++) this.#txFree.push([]);
     this.#readStatus();
   }

@@ -39,6 +39,20 @@ describe('configuration space', () => {
     expect(r.driver.mac[0] & 0x03).toBe(0x02);
   });
 
+  it('[net.drv.51] without VIRTIO_NET_F_MAC the driver gives the device its address (MAC_ADDR_SET), so unicast filtering lets it through', async () => {
+    const r = rig({ driverFeatures: NET_DRIVER_FEATURES & ~featureMask(5) });
+    expect(r.device.mac).toEqual(r.driver.mac);
+    expect(await r.driver.setPromisc(false)).toBe(true);
+    r.callback.deliver(ethFrame(60, 1, Array.from(r.driver.mac)));
+    expect(r.received).toHaveLength(1);
+  });
+
+  it('[net.drv.4] the driver negotiates VIRTIO_NET_F_MTU when the device offers it', () => {
+    const r = rig({ mtu: 1400 });
+    expect(r.driver.features & featureMask(VIRTIO_NET_F_MTU)).not.toBe(0n);
+    expect(r.driver.mtu).toBe(1400);
+  });
+
   it('[net.dev.2] [net.dev.4] offers an MTU only in 68..65535 and never changes it', () => {
     expect(() => new NetDevice({ backend: plain(), mtu: 67 })).toThrow(RangeError);
     expect(() => new NetDevice({ backend: plain(), mtu: 65536 })).toThrow(RangeError);
