@@ -1,14 +1,15 @@
 /**
- * The virtio crypto device, device side (spec 5.9): CIPHER, HASH, MAC and AEAD services in
- * session mode. The controlq creates and destroys sessions, the data queues run operations
- * with them. Requests use the formats without VIRTIO_CRYPTO_F_REVISION_1 (fixed-length parts
- * padded to 56 and 48 bytes), which this device never offers, nor any stateless mode.
- * Operations run asynchronously and complete in any order; completions are gathered per
- * microtask with one notification decision per queue.
+ * The virtio crypto device, device side (spec 5.9): CIPHER, HASH, MAC and AEAD services. The
+ * controlq creates and destroys sessions, the data queues run operations with them (session
+ * mode) or with parameters of their own (stateless mode). Requests use the formats without
+ * VIRTIO_CRYPTO_F_REVISION_1 (fixed-length parts padded to 56 and 48 bytes) or, when the driver
+ * accepts it, those of revision 1. Operations run asynchronously and complete in any order;
+ * completions are gathered per microtask with one notification decision per queue.
  */
 import {
   CompletionBatch,
   featureMask,
+  hasFeature,
   VIRTIO_F_EVENT_IDX,
   VIRTIO_F_INDIRECT_DESC,
   VIRTIO_F_RING_PACKED,
@@ -20,6 +21,7 @@ import {
 import { ChainReader, ChainWriter, type DescriptorChain, type DeviceQueue, type Segment } from '@virtio/ring';
 import type { AeadBackend, CipherBackend, HashBackend, MacBackend } from './backend.js';
 import { CryptoConfigSpace, VIRTIO_CRYPTO_CONFIG_SIZE } from './config.js';
+import { DESTROY_FLF } from './layout.js';
 import { parseDataRequest, type Outcome } from './operations.js';
 import {
   VIRTIO_CRYPTO_AEAD_CREATE_SESSION,
@@ -29,15 +31,19 @@ import {
   VIRTIO_CRYPTO_CREATE_SESSION_INPUT_SIZE,
   VIRTIO_CRYPTO_CTRL_HEADER_SIZE,
   VIRTIO_CRYPTO_CTRLQ_OP_SPEC_HDR_LEGACY,
-  VIRTIO_CRYPTO_DATAQ_OP_SPEC_HDR_LEGACY,
   VIRTIO_CRYPTO_ERR,
+  VIRTIO_CRYPTO_F_AEAD_STATELESS_MODE,
+  VIRTIO_CRYPTO_F_CIPHER_STATELESS_MODE,
+  VIRTIO_CRYPTO_F_HASH_STATELESS_MODE,
+  VIRTIO_CRYPTO_F_MAC_STATELESS_MODE,
+  VIRTIO_CRYPTO_F_REVISION_1,
   VIRTIO_CRYPTO_HASH_CREATE_SESSION,
   VIRTIO_CRYPTO_HASH_DESTROY_SESSION,
   VIRTIO_CRYPTO_MAC_CREATE_SESSION,
   VIRTIO_CRYPTO_MAC_DESTROY_SESSION,
+  VIRTIO_CRYPTO_NOSPC,
   VIRTIO_CRYPTO_NOTSUPP,
   VIRTIO_CRYPTO_OK,
-  VIRTIO_CRYPTO_OP_HEADER_SIZE,
   VIRTIO_CRYPTO_S_HW_READY,
   VIRTIO_CRYPTO_SERVICE_AEAD,
   VIRTIO_CRYPTO_SERVICE_CIPHER,
@@ -65,8 +71,22 @@ export interface CryptoDeviceOptions {
   readonly maxSize?: number;
   /** Most sessions open at once (default 1024); further creates fail with VIRTIO_CRYPTO_ERR. */
   readonly maxSessions?: number;
+  /**
+   * Offer VIRTIO_CRYPTO_F_REVISION_1 and, for each service offered, its
+   * VIRTIO_CRYPTO_F_<SERVICE>_STATELESS_MODE (default true). Drivers that refuse them (Linux's)
+   * use the original layouts.
+   */
+  readonly revision1?: boolean;
   readonly ringFeatures?: bigint;
 }
+
+/** The stateless-mode feature bit of each service. */
+const STATELESS_BIT: Readonly<Record<number, number>> = {
+  [VIRTIO_CRYPTO_SERVICE_CIPHER]: VIRTIO_CRYPTO_F_CIPHER_STATELESS_MODE,
+  [VIRTIO_CRYPTO_SERVICE_HASH]: VIRTIO_CRYPTO_F_HASH_STATELESS_MODE,
+  [VIRTIO_CRYPTO_SERVICE_MAC]: VIRTIO_CRYPTO_F_MAC_STATELESS_MODE,
+  [VIRTIO_CRYPTO_SERVICE_AEAD]: VIRTIO_CRYPTO_F_AEAD_STATELESS_MODE,
+};
 
 /** Destroy opcodes and the service whose sessions each ends. */
 const DESTROY_SERVICE: Readonly<Record<number, number>> = {
@@ -82,8 +102,6 @@ const CREATE_OPCODES: ReadonlySet<number> = new Set([
   VIRTIO_CRYPTO_AEAD_CREATE_SESSION,
 ]);
 
-const CTRL_REQ_SIZE = VIRTIO_CRYPTO_CTRL_HEADER_SIZE + VIRTIO_CRYPTO_CTRLQ_OP_SPEC_HDR_LEGACY;
-const DATA_REQ_SIZE = VIRTIO_CRYPTO_OP_HEADER_SIZE + VIRTIO_CRYPTO_DATAQ_OP_SPEC_HDR_LEGACY;
 
 export class CryptoDevice implements VirtioDevice {
   readonly deviceId = VIRTIO_ID_CRYPTO;
@@ -102,6 +120,10 @@ export class CryptoDevice implements VirtioDevice {
   readonly #sessions = new Map<bigint, Session>();
   #nextSession = 1n;
   #ctx: ActivateContext | undefined;
+  /** VIRTIO_CRYPTO_F_REVISION_1 negotiated. */
+  #revision1 = false;
+  /** Services whose stateless mode was negotiated (bit per service). */
+  #statelessServices = 0;
   #queues: (DeviceQueue | undefined)[] = [];
   readonly #batch: CompletionBatch;
   #pending = 0;
@@ -153,7 +175,12 @@ export class CryptoDevice implements VirtioDevice {
       maxAuthKeyLen: sv.mac ? sv.mac.maxAuthKeyLen : 0,
       maxSize: this.#maxSize,
     });
-    this.deviceFeatures = featureMask(VIRTIO_F_VERSION_1) | (opts.ringFeatures ?? CRYPTO_DEFAULT_RING_FEATURES);
+    let f = featureMask(VIRTIO_F_VERSION_1) | (opts.ringFeatures ?? CRYPTO_DEFAULT_RING_FEATURES);
+    if (opts.revision1 !== false) {
+      f |= featureMask(VIRTIO_CRYPTO_F_REVISION_1);
+      for (const [service, bit] of Object.entries(STATELESS_BIT)) if ((this.#offered & (1 << Number(service))) !== 0) f |= featureMask(bit);
+    }
+    this.deviceFeatures = f;
     this.#batch = new CompletionBatch(this.numQueues, { ctx: () => this.#ctx, queue: (i) => this.#queues[i] });
   }
 
@@ -178,7 +205,16 @@ export class CryptoDevice implements VirtioDevice {
   /** Every field is read-only: writes are ignored. */
   writeConfig(): void {}
 
+  /** Refuses a stateless mode without VIRTIO_CRYPTO_F_REVISION_1, which it requires (spec 5.9.3.1). */
+  validateFeatures(features: bigint): boolean {
+    const stateless = Object.values(STATELESS_BIT).some((bit) => hasFeature(features, bit));
+    return !stateless || hasFeature(features, VIRTIO_CRYPTO_F_REVISION_1);
+  }
+
   activate(ctx: ActivateContext): void {
+    this.#revision1 = hasFeature(ctx.features, VIRTIO_CRYPTO_F_REVISION_1);
+    this.#statelessServices = 0;
+    for (const [service, bit] of Object.entries(STATELESS_BIT)) if (hasFeature(ctx.features, bit)) this.#statelessServices |= 1 << Number(service);
     this.#ctx = ctx;
     this.#queues = ctx.queues.slice();
     for (let i = 0; i < this.numQueues; i++) this.#drain(i);
@@ -243,7 +279,7 @@ export class CryptoDevice implements VirtioDevice {
     const destroys = DESTROY_SERVICE[opcode];
     if (destroys !== undefined) {
       let status = VIRTIO_CRYPTO_ERR;
-      if (chain.readableLength >= CTRL_REQ_SIZE) {
+      if (chain.readableLength >= VIRTIO_CRYPTO_CTRL_HEADER_SIZE + (this.#revision1 ? DESTROY_FLF : VIRTIO_CRYPTO_CTRLQ_OP_SPEC_HDR_LEGACY)) {
         r.skip(VIRTIO_CRYPTO_CTRL_HEADER_SIZE - 4);
         // Only the service's own destroy opcode ends a session.
         const id = r.readU64();
@@ -265,11 +301,11 @@ export class CryptoDevice implements VirtioDevice {
       return cw.written;
     };
     if (opcode < 0) return this.#batch.add({ ctx, q, qi, chain, write: answer(VIRTIO_CRYPTO_ERR) });
-    if (chain.readableLength < CTRL_REQ_SIZE || chain.writableLength < VIRTIO_CRYPTO_CREATE_SESSION_INPUT_SIZE) {
+    if (chain.readableLength < VIRTIO_CRYPTO_CTRL_HEADER_SIZE || chain.writableLength < VIRTIO_CRYPTO_CREATE_SESSION_INPUT_SIZE) {
       return this.#batch.add({ ctx, q, qi, chain, write: answer(CREATE_OPCODES.has(opcode) ? VIRTIO_CRYPTO_ERR : VIRTIO_CRYPTO_NOTSUPP) });
     }
     r.skip(VIRTIO_CRYPTO_CTRL_HEADER_SIZE - 4);
-    const made = parseCreateSession(opcode, r, this.#services);
+    const made = parseCreateSession(opcode, r, this.#services, this.#revision1);
     if (typeof made === 'number') return this.#batch.add({ ctx, q, qi, chain, write: answer(made) });
     this.#async(
       ctx,
@@ -279,7 +315,9 @@ export class CryptoDevice implements VirtioDevice {
       made.then(
         (session) => {
           if (!session) return answer(VIRTIO_CRYPTO_NOTSUPP);
-          if (ctx !== this.#ctx || this.#sessions.size >= this.#maxSessions) return answer(VIRTIO_CRYPTO_ERR);
+          if (ctx !== this.#ctx) return answer(VIRTIO_CRYPTO_ERR);
+          // No free session id: NOSPC exists only with VIRTIO_CRYPTO_F_REVISION_1.
+          if (this.#sessions.size >= this.#maxSessions) return answer(this.#revision1 ? VIRTIO_CRYPTO_NOSPC : VIRTIO_CRYPTO_ERR);
           const id = this.#nextSession++;
           this.#sessions.set(id, session);
           return answer(VIRTIO_CRYPTO_OK, id);
@@ -300,11 +338,12 @@ export class CryptoDevice implements VirtioDevice {
       m.writeU8(statusAddr, o.status);
       return (o.out?.length ?? 0) + 1;
     };
-    if (chain.readableLength < DATA_REQ_SIZE) return this.#batch.add({ ctx, q, qi, chain, write: complete({ status: VIRTIO_CRYPTO_ERR }) });
-    const outcome = parseDataRequest(new ChainReader(m, chain.readable), chain.writableLength - 1, (s) => (this.#offered & (1 << s)) !== 0, {
+    const outcome = parseDataRequest(new ChainReader(m, chain.readable), chain.writableLength - 1, {
       session: (id) => this.#sessions.get(id),
-      hash: this.#services.hash,
+      services: this.#services,
       maxSize: this.#maxSize,
+      revision1: this.#revision1,
+      stateless: (service) => (this.#statelessServices & (1 << service)) !== 0,
     });
     if (outcome instanceof Promise) this.#async(ctx, q, qi, chain, outcome.then(complete));
     else this.#batch.add({ ctx, q, qi, chain, write: complete(outcome) });

@@ -6,9 +6,21 @@
  * within max_cipher_key_len / max_auth_key_len and requests within max_size, and uses only
  * session ids the device assigned, each with its own service's opcodes ([crypto.drv.3-6]).
  */
-import { initializeDevice, featureMask, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_RING_PACKED, type DriverDevice, type DriverTransport, type ResetWaitOptions } from '@virtio/core';
+import {
+  initializeDevice,
+  featureMask,
+  hasFeature,
+  VIRTIO_F_EVENT_IDX,
+  VIRTIO_F_INDIRECT_DESC,
+  VIRTIO_F_RING_PACKED,
+  type DriverDevice,
+  type DriverTransport,
+  type FeatureDependency,
+  type ResetWaitOptions,
+} from '@virtio/core';
 import type { DriverQueue, GuestAllocator, GuestMemory, Segment } from '@virtio/ring';
 import { CryptoConfigOffset as O } from './config.js';
+import { CREATE_FLF, DESTROY_FLF, SESSION_FLF, STATELESS_FLF, SYM_OP_TYPE_AT, SYM_OP_TYPE_AT_STATELESS } from './layout.js';
 import {
   VIRTIO_CRYPTO_AEAD_CREATE_SESSION,
   VIRTIO_CRYPTO_AEAD_DECRYPT,
@@ -18,6 +30,14 @@ import {
   VIRTIO_CRYPTO_CIPHER_DECRYPT,
   VIRTIO_CRYPTO_CIPHER_DESTROY_SESSION,
   VIRTIO_CRYPTO_CIPHER_ENCRYPT,
+  VIRTIO_CRYPTO_CTRLQ_OP_SPEC_HDR_LEGACY,
+  VIRTIO_CRYPTO_DATAQ_OP_SPEC_HDR_LEGACY,
+  VIRTIO_CRYPTO_F_AEAD_STATELESS_MODE,
+  VIRTIO_CRYPTO_F_CIPHER_STATELESS_MODE,
+  VIRTIO_CRYPTO_F_HASH_STATELESS_MODE,
+  VIRTIO_CRYPTO_F_MAC_STATELESS_MODE,
+  VIRTIO_CRYPTO_F_REVISION_1,
+  VIRTIO_CRYPTO_FLAG_SESSION_MODE,
   VIRTIO_CRYPTO_HASH,
   VIRTIO_CRYPTO_HASH_CREATE_SESSION,
   VIRTIO_CRYPTO_HASH_DESTROY_SESSION,
@@ -34,14 +54,40 @@ import {
   VIRTIO_CRYPTO_SYM_OP_CIPHER,
 } from './protocol.js';
 
-export const CRYPTO_DRIVER_FEATURES = featureMask(VIRTIO_F_INDIRECT_DESC, VIRTIO_F_EVENT_IDX, VIRTIO_F_RING_PACKED);
+/** Every feature this driver can use: revision 1 with each service's stateless mode, and the ring features. */
+export const CRYPTO_DRIVER_FEATURES = featureMask(
+  VIRTIO_CRYPTO_F_REVISION_1,
+  VIRTIO_CRYPTO_F_CIPHER_STATELESS_MODE,
+  VIRTIO_CRYPTO_F_HASH_STATELESS_MODE,
+  VIRTIO_CRYPTO_F_MAC_STATELESS_MODE,
+  VIRTIO_CRYPTO_F_AEAD_STATELESS_MODE,
+  VIRTIO_F_INDIRECT_DESC,
+  VIRTIO_F_EVENT_IDX,
+  VIRTIO_F_RING_PACKED,
+);
+
+/** Each stateless mode requires VIRTIO_CRYPTO_F_REVISION_1 (spec 5.9.3.1). */
+const DEPENDENCIES: readonly FeatureDependency[] = [
+  VIRTIO_CRYPTO_F_CIPHER_STATELESS_MODE,
+  VIRTIO_CRYPTO_F_HASH_STATELESS_MODE,
+  VIRTIO_CRYPTO_F_MAC_STATELESS_MODE,
+  VIRTIO_CRYPTO_F_AEAD_STATELESS_MODE,
+].map((bit) => [bit, VIRTIO_CRYPTO_F_REVISION_1] as const);
+
+const STATELESS_BIT: Readonly<Record<number, number>> = {
+  [VIRTIO_CRYPTO_SERVICE_CIPHER]: VIRTIO_CRYPTO_F_CIPHER_STATELESS_MODE,
+  [VIRTIO_CRYPTO_SERVICE_HASH]: VIRTIO_CRYPTO_F_HASH_STATELESS_MODE,
+  [VIRTIO_CRYPTO_SERVICE_MAC]: VIRTIO_CRYPTO_F_MAC_STATELESS_MODE,
+  [VIRTIO_CRYPTO_SERVICE_AEAD]: VIRTIO_CRYPTO_F_AEAD_STATELESS_MODE,
+};
 
 /** Largest IV this driver sends, in bytes. */
 const MAX_IV = 64;
 /** Largest key this driver sends, in bytes, whatever the device offers. */
 const MAX_KEY = 1024;
-const CTRL_REQ = 72;
-const DATA_REQ = 72;
+/** Request header and largest op_flf, in bytes. */
+const CTRL_REQ = 16 + 56;
+const DATA_REQ = 24 + 80;
 
 export interface CryptoDriverOptions {
   readonly memory: GuestMemory;
@@ -137,6 +183,7 @@ export class CryptoDriver {
       memory: opts.memory,
       allocator: opts.allocator,
       wantedFeatures: opts.wantedFeatures ?? CRYPTO_DRIVER_FEATURES,
+      featureDependencies: DEPENDENCIES,
       queues,
       checkConfig: (c) => {
         // [crypto.drv.2] every virtqueue is configured: all data queues and the controlq.
@@ -154,7 +201,9 @@ export class CryptoDriver {
     this.#control = new SlotRing(controlIndex, ctrl, opts.allocator.alloc(ctrlSlot * ctrl.config.size, 8), ctrlSlot);
     for (let i = 0; i < controlIndex; i++) {
       const q = this.device.queues[i] as DriverQueue<number> | undefined;
-      if (q) this.#data.push(new SlotRing(i, q, opts.allocator.alloc((DATA_REQ + MAX_IV + 8) * q.config.size, 8), DATA_REQ + MAX_IV + 8));
+      // A slot: header, op_flf, a stateless request's key, the IV, then the status byte.
+      const slot = align8(DATA_REQ + this.#maxKey() + MAX_IV) + 8;
+      if (q) this.#data.push(new SlotRing(i, q, opts.allocator.alloc(slot * q.config.size, 8), slot));
     }
   }
 
@@ -184,6 +233,17 @@ export class CryptoDriver {
   /** Largest key a create-session request carries, in bytes (bounded: the slots are allocated from it). */
   #maxKey(): number {
     return Math.min(Math.max(this.config.maxCipherKeyLen, this.config.maxAuthKeyLen), MAX_KEY);
+  }
+
+  /** VIRTIO_CRYPTO_F_REVISION_1 negotiated: requests use its layouts and set `flag`. */
+  get revision1(): boolean {
+    return hasFeature(this.device.features, VIRTIO_CRYPTO_F_REVISION_1);
+  }
+
+  /** Whether `service`'s stateless mode was negotiated. */
+  statelessMode(service: number): boolean {
+    const bit = STATELESS_BIT[service];
+    return bit !== undefined && hasFeature(this.device.features, bit);
   }
 
   /** Re-reads `status` (VIRTIO_CRYPTO_S_HW_READY); @returns whether the device is ready. */
@@ -251,18 +311,20 @@ export class CryptoDriver {
   /** A create-session request: header, `flf` words padded to 56 bytes (op_type at 48 if given), the key, a 16-byte outcome. */
   #create(opcode: number, algo: number, flf: readonly number[], key: Uint8Array, session: DriverSession, opType?: number): Promise<{ status: number; sessionId: bigint }> {
     const m = this.memory;
+    // op_flf: padded to 56 bytes without VIRTIO_CRYPTO_F_REVISION_1, its structure's length with it.
+    const head = 16 + (this.revision1 ? CREATE_FLF[opcode] : VIRTIO_CRYPTO_CTRLQ_OP_SPEC_HDR_LEGACY);
     return this.#submit(this.#control, (a) => {
       m.write(a, new Uint8Array(CTRL_REQ));
       m.writeU32(a, opcode);
       m.writeU32(a + 4, algo);
       flf.forEach((v, i) => m.writeU32(a + 16 + 4 * i, v));
       if (opType !== undefined) m.writeU32(a + 16 + 48, opType);
-      m.write(a + CTRL_REQ, key);
+      m.write(a + head, key);
       const input = a + align8(CTRL_REQ + this.#maxKey());
       m.writeU64(input, 0);
       m.writeU32(input + 8, 0xff);
       return {
-        out: [{ addr: a, len: CTRL_REQ + key.length }],
+        out: [{ addr: a, len: head + key.length }],
         in: [{ addr: input, len: 16 }],
         done: () => {
           const status = m.readU32(input + 8);
@@ -286,7 +348,8 @@ export class CryptoDriver {
       m.writeU64(a + 16, sessionId);
       const st = a + CTRL_REQ;
       m.writeU8(st, 0xff);
-      return { out: [{ addr: a, len: CTRL_REQ }], in: [{ addr: st, len: 1 }], done: () => m.readU8(st) };
+      const len = 16 + (this.revision1 ? DESTROY_FLF : VIRTIO_CRYPTO_CTRLQ_OP_SPEC_HDR_LEGACY);
+      return { out: [{ addr: a, len }], in: [{ addr: st, len: 1 }], done: () => m.readU8(st) };
     });
   }
 
@@ -305,7 +368,7 @@ export class CryptoDriver {
     if (iv.length + srcLen + dstLen > this.config.maxSize) return Promise.reject(new RangeError(`crypto: request over max_size ${this.config.maxSize}`));
     // virtio_crypto_sym_data_flf: cipher_data_flf (iv_len, src_data_len, dst_data_len), op_type at 40.
     const opcode = direction === 'encrypt' ? VIRTIO_CRYPTO_CIPHER_ENCRYPT : VIRTIO_CRYPTO_CIPHER_DECRYPT;
-    return this.#dataRequest(queue, opcode, sessionId, [iv.length, srcLen, dstLen], iv, src, dst, VIRTIO_CRYPTO_SYM_OP_CIPHER);
+    return this.#dataRequest(queue, opcode, VIRTIO_CRYPTO_SERVICE_CIPHER, sessionId, [iv.length, srcLen, dstLen], [iv], src, dst, VIRTIO_CRYPTO_SYM_OP_CIPHER);
   }
 
   /**
@@ -337,7 +400,7 @@ export class CryptoDriver {
     if (resultLen !== session.len) return Promise.reject(new RangeError(`crypto: result of ${resultLen} bytes for hash_result_len ${session.len}`));
     if (srcLen + resultLen > this.config.maxSize) return Promise.reject(new RangeError(`crypto: request over max_size ${this.config.maxSize}`));
     // virtio_crypto_hash_data_flf: src_data_len, hash_result_len.
-    return this.#dataRequest(queue, opcode, sessionId, [srcLen, resultLen], new Uint8Array(0), src, result);
+    return this.#dataRequest(queue, opcode, service, sessionId, [srcLen, resultLen], [], src, result);
   }
 
   /**
@@ -360,28 +423,123 @@ export class CryptoDriver {
     if (iv.length + srcLen + aadLen + dstLen > this.config.maxSize) return Promise.reject(new RangeError(`crypto: request over max_size ${this.config.maxSize}`));
     // virtio_crypto_aead_data_flf: iv_len, aad_len, src_data_len, dst_data_len, tag_len, reserved.
     const opcode = direction === 'encrypt' ? VIRTIO_CRYPTO_AEAD_ENCRYPT : VIRTIO_CRYPTO_AEAD_DECRYPT;
-    return this.#dataRequest(queue, opcode, sessionId, [iv.length, aadLen, srcLen, dstLen, tagLen], iv, [...src, ...aad], dst);
+    return this.#dataRequest(queue, opcode, VIRTIO_CRYPTO_SERVICE_AEAD, sessionId, [iv.length, aadLen, srcLen, dstLen, tagLen], [iv], [...src, ...aad], dst);
   }
 
   /**
-   * A data request: header (flag 0: ignored without VIRTIO_CRYPTO_F_REVISION_1), `flf` words
-   * padded to 48 bytes (op_type at 40 if given), `iv` from the slot, then `readable`; `writable`
-   * then the status byte.
+   * Encrypts or decrypts `src` into `dst` (same length) in stateless mode: the algorithm, key and
+   * direction travel with the request ([crypto.drv.5]: flag 0, sess_para set). Resolves with the
+   * status byte.
+   * @throws (rejects) RangeError without VIRTIO_CRYPTO_F_CIPHER_STATELESS_MODE, for an algorithm
+   * not offered, a key over max_cipher_key_len, mismatched lengths, an IV over 64 bytes or a request over max_size
    */
-  #dataRequest(queue: number, opcode: number, sessionId: bigint, flf: readonly number[], iv: Uint8Array, readable: readonly Segment[], writable: readonly Segment[], opType?: number): Promise<number> {
+  cipherStateless(algo: number, key: Uint8Array, direction: 'encrypt' | 'decrypt', iv: Uint8Array, src: readonly Segment[], dst: readonly Segment[], queue = 0): Promise<number> {
+    const [srcLen, dstLen] = [total(src), total(dst)];
+    const bad =
+      this.#statelessCheck(VIRTIO_CRYPTO_SERVICE_CIPHER, this.config.cipherAlgos, algo, key, this.config.maxCipherKeyLen) ??
+      (srcLen !== dstLen ? 'src and dst lengths differ' : this.#sizeCheck(key.length + iv.length + srcLen + dstLen, iv));
+    if (bad) return Promise.reject(new RangeError(`crypto: ${bad}`));
+    const opcode = direction === 'encrypt' ? VIRTIO_CRYPTO_CIPHER_ENCRYPT : VIRTIO_CRYPTO_CIPHER_DECRYPT;
+    const op = direction === 'encrypt' ? VIRTIO_CRYPTO_OP_ENCRYPT : VIRTIO_CRYPTO_OP_DECRYPT;
+    // virtio_crypto_cipher_data_flf_stateless: sess_para (algo, key_len, op), iv_len, src_data_len, dst_data_len.
+    return this.#dataRequest(queue, opcode, VIRTIO_CRYPTO_SERVICE_CIPHER, null, [algo, key.length, op, iv.length, srcLen, dstLen], [key, iv], src, dst, VIRTIO_CRYPTO_SYM_OP_CIPHER);
+  }
+
+  /**
+   * Hashes `src` in stateless mode ([crypto.drv.3]); the leading `result`-length bytes of the
+   * digest land in `result`. @throws (rejects) RangeError without VIRTIO_CRYPTO_F_HASH_STATELESS_MODE,
+   * for an algorithm not offered, an empty result or a request over max_size
+   */
+  hashStateless(algo: number, src: readonly Segment[], result: readonly Segment[], queue = 0): Promise<number> {
+    const [srcLen, resultLen] = [total(src), total(result)];
+    const bad = this.#statelessCheck(VIRTIO_CRYPTO_SERVICE_HASH, BigInt(this.config.hashAlgos), algo, new Uint8Array(0), 0) ?? (resultLen < 1 ? 'an empty hash result' : this.#sizeCheck(srcLen + resultLen));
+    if (bad) return Promise.reject(new RangeError(`crypto: ${bad}`));
+    // virtio_crypto_hash_data_flf_stateless: sess_para (algo), src_data_len, hash_result_len, reserved.
+    return this.#dataRequest(queue, VIRTIO_CRYPTO_HASH, VIRTIO_CRYPTO_SERVICE_HASH, null, [algo, srcLen, resultLen], [], src, result);
+  }
+
+  /**
+   * MACs `src` in stateless mode with `key` ([crypto.drv.4]). @throws (rejects) RangeError as
+   * {@link hashStateless}, and for a key over max_auth_key_len
+   */
+  macStateless(algo: number, key: Uint8Array, src: readonly Segment[], result: readonly Segment[], queue = 0): Promise<number> {
+    const [srcLen, resultLen] = [total(src), total(result)];
+    const bad = this.#statelessCheck(VIRTIO_CRYPTO_SERVICE_MAC, this.config.macAlgos, algo, key, this.config.maxAuthKeyLen) ?? (resultLen < 1 ? 'an empty MAC result' : this.#sizeCheck(key.length + srcLen + resultLen));
+    if (bad) return Promise.reject(new RangeError(`crypto: ${bad}`));
+    // virtio_crypto_mac_data_flf_stateless: sess_para (algo, auth_key_len), src_data_len, hash_result_len.
+    return this.#dataRequest(queue, VIRTIO_CRYPTO_MAC, VIRTIO_CRYPTO_SERVICE_MAC, null, [algo, key.length, srcLen, resultLen], [key], src, result);
+  }
+
+  /**
+   * {@link aead} in stateless mode ([crypto.drv.6]): algorithm, key, direction and tag length
+   * travel with the request. @throws (rejects) RangeError without VIRTIO_CRYPTO_F_AEAD_STATELESS_MODE,
+   * for an algorithm not offered, a key over max_cipher_key_len, a `dst` of another length, an IV
+   * over 64 bytes or a request over max_size
+   */
+  aeadStateless(algo: number, key: Uint8Array, tagLen: number, direction: 'encrypt' | 'decrypt', iv: Uint8Array, src: readonly Segment[], aad: readonly Segment[], dst: readonly Segment[], queue = 0): Promise<number> {
+    const [srcLen, aadLen, dstLen] = [total(src), total(aad), total(dst)];
+    const bad =
+      this.#statelessCheck(VIRTIO_CRYPTO_SERVICE_AEAD, BigInt(this.config.aeadAlgos), algo, key, this.config.maxCipherKeyLen) ??
+      (dstLen !== (direction === 'encrypt' ? srcLen + tagLen : srcLen - tagLen) ? 'dst length does not match src and tag_len' : this.#sizeCheck(key.length + iv.length + srcLen + aadLen + dstLen, iv));
+    if (bad) return Promise.reject(new RangeError(`crypto: ${bad}`));
+    const opcode = direction === 'encrypt' ? VIRTIO_CRYPTO_AEAD_ENCRYPT : VIRTIO_CRYPTO_AEAD_DECRYPT;
+    const op = direction === 'encrypt' ? VIRTIO_CRYPTO_OP_ENCRYPT : VIRTIO_CRYPTO_OP_DECRYPT;
+    // virtio_crypto_aead_data_flf_stateless: sess_para (algo, key_len, op), iv_len, tag_len, aad_len, src_data_len, dst_data_len.
+    return this.#dataRequest(queue, opcode, VIRTIO_CRYPTO_SERVICE_AEAD, null, [algo, key.length, op, iv.length, tagLen, aadLen, srcLen, dstLen], [key, iv], [...src, ...aad], dst);
+  }
+
+  /** Why a stateless request of `service` may not be sent, or undefined. */
+  #statelessCheck(service: number, algos: bigint, algo: number, key: Uint8Array, maxKey: number): string | undefined {
+    if (!this.statelessMode(service)) return `the stateless mode of service ${service} was not negotiated`;
+    if (!offered(algos, algo)) return `algorithm ${algo} not offered`;
+    if (key.length > maxKey || key.length > this.#maxKey()) return `key of ${key.length} bytes exceeds ${maxKey}`;
+    return undefined;
+  }
+
+  /** [crypto.drv.1] the variable-length parameters within max_size; the IV within the slot. */
+  #sizeCheck(vlf: number, iv?: Uint8Array): string | undefined {
+    if (iv && iv.length > MAX_IV) return `IV of ${iv.length} bytes`;
+    return vlf > this.config.maxSize ? `request over max_size ${this.config.maxSize}` : undefined;
+  }
+
+  /**
+   * A data request: header (session mode: the session id, and `flag` VIRTIO_CRYPTO_FLAG_SESSION_MODE
+   * with revision 1; stateless, `sessionId` null: flag 0), `flf` words in op_flf (padded to 48
+   * bytes without revision 1; op_type at its place if given), the `inline` bytes (key, IV) from
+   * the slot, then `readable`; `writable` then the status byte.
+   */
+  #dataRequest(
+    queue: number,
+    opcode: number,
+    service: number,
+    sessionId: bigint | null,
+    flf: readonly number[],
+    inline: readonly Uint8Array[],
+    readable: readonly Segment[],
+    writable: readonly Segment[],
+    opType?: number,
+  ): Promise<number> {
     const rq = this.#data[queue];
     if (!rq) return Promise.reject(new RangeError(`crypto: no data queue ${queue}`));
+    const rev1 = this.revision1;
+    const flfLen = sessionId === null ? STATELESS_FLF[service] : rev1 ? SESSION_FLF[service] : VIRTIO_CRYPTO_DATAQ_OP_SPEC_HDR_LEGACY;
+    const head = 24 + flfLen;
     const m = this.memory;
     return this.#submit(rq, (a) => {
       m.write(a, new Uint8Array(DATA_REQ));
       m.writeU32(a, opcode);
-      m.writeU64(a + 8, sessionId);
+      m.writeU64(a + 8, sessionId ?? 0n);
+      m.writeU32(a + 16, sessionId !== null && rev1 ? VIRTIO_CRYPTO_FLAG_SESSION_MODE : 0);
       flf.forEach((v, i) => m.writeU32(a + 24 + 4 * i, v));
-      if (opType !== undefined) m.writeU32(a + 24 + 40, opType);
-      m.write(a + DATA_REQ, iv);
-      const st = a + DATA_REQ + MAX_IV;
+      if (opType !== undefined) m.writeU32(a + 24 + (sessionId === null ? SYM_OP_TYPE_AT_STATELESS : SYM_OP_TYPE_AT), opType);
+      let at = a + head;
+      for (const bytes of inline) {
+        m.write(at, bytes);
+        at += bytes.length;
+      }
+      const st = rq.slab + (Math.floor((a - rq.slab) / rq.slotSize) + 1) * rq.slotSize - 1;
       m.writeU8(st, 0xff);
-      return { out: [{ addr: a, len: DATA_REQ + iv.length }, ...readable], in: [...writable, { addr: st, len: 1 }], done: () => m.readU8(st) };
+      return { out: [{ addr: a, len: at - a }, ...readable], in: [...writable, { addr: st, len: 1 }], done: () => m.readU8(st) };
     });
   }
 

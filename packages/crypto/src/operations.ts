@@ -1,29 +1,35 @@
 /**
- * Data-queue requests (spec 5.9.7.3-5.9.7.6) of the CIPHER, HASH, MAC and AEAD services in
- * session mode, in the layout without VIRTIO_CRYPTO_F_REVISION_1 (op_flf padded to 48 bytes).
+ * Data-queue requests (spec 5.9.7.3-5.9.7.6) of the CIPHER, HASH, MAC and AEAD services: in
+ * session mode, in the layout without VIRTIO_CRYPTO_F_REVISION_1 (op_flf padded to 48 bytes) or
+ * with it (op_flf as long as its structure), and in stateless mode (session parameters in the
+ * request, VIRTIO_CRYPTO_F_<SERVICE>_STATELESS_MODE).
  */
 import type { ChainReader } from '@virtio/ring';
-import type { Session } from './sessions.js';
+import { SESSION_FLF, STATELESS_FLF, SYM_OP_TYPE_AT, SYM_OP_TYPE_AT_STATELESS } from './layout.js';
+import { maxCipherKeyLen, type CryptoServices, type Session } from './sessions.js';
 import {
   VIRTIO_CRYPTO_AEAD_DECRYPT,
   VIRTIO_CRYPTO_AEAD_ENCRYPT,
   VIRTIO_CRYPTO_BADMSG,
   VIRTIO_CRYPTO_CIPHER_DECRYPT,
   VIRTIO_CRYPTO_CIPHER_ENCRYPT,
+  VIRTIO_CRYPTO_DATAQ_OP_SPEC_HDR_LEGACY,
   VIRTIO_CRYPTO_ERR,
+  VIRTIO_CRYPTO_FLAG_SESSION_MODE,
   VIRTIO_CRYPTO_HASH,
   VIRTIO_CRYPTO_INVSESS,
   VIRTIO_CRYPTO_MAC,
   VIRTIO_CRYPTO_NOTSUPP,
   VIRTIO_CRYPTO_OK,
+  VIRTIO_CRYPTO_OP_DECRYPT,
+  VIRTIO_CRYPTO_OP_ENCRYPT,
+  VIRTIO_CRYPTO_OP_HEADER_SIZE,
   VIRTIO_CRYPTO_SERVICE_AEAD,
   VIRTIO_CRYPTO_SERVICE_CIPHER,
   VIRTIO_CRYPTO_SERVICE_HASH,
   VIRTIO_CRYPTO_SERVICE_MAC,
-  VIRTIO_CRYPTO_SYM_DATA_REQ_HDR_SIZE,
   VIRTIO_CRYPTO_SYM_OP_CIPHER,
 } from './protocol.js';
-import type { HashBackend } from './backend.js';
 
 /** What a request yields: its status and the bytes for the start of the device-writable part. */
 export interface Outcome {
@@ -34,9 +40,14 @@ export interface Outcome {
 /** What a data request needs besides its bytes. */
 export interface DataContext {
   readonly session: (id: bigint) => Session | undefined;
-  readonly hash: HashBackend | undefined;
+  /** The engines of the services offered (a service without one is NOTSUPP). */
+  readonly services: CryptoServices;
   /** max_size in bytes. */
   readonly maxSize: number;
+  /** VIRTIO_CRYPTO_F_REVISION_1 negotiated: op_flf as long as its structure, `flag` parsed. */
+  readonly revision1: boolean;
+  /** Whether VIRTIO_CRYPTO_F_<service>_STATELESS_MODE was negotiated. */
+  readonly stateless: (service: number) => boolean;
 }
 
 const SERVICE_OF: Readonly<Record<number, number>> = {
@@ -50,64 +61,199 @@ const SERVICE_OF: Readonly<Record<number, number>> = {
 
 const status = (s: number): Outcome => ({ status: s });
 const ok = (out: Uint8Array): Outcome => ({ status: VIRTIO_CRYPTO_OK, out });
-/** Backend failures are VIRTIO_CRYPTO_ERR. */
-const run = (p: Promise<Outcome>): Promise<Outcome> => p.catch(() => status(VIRTIO_CRYPTO_ERR));
+const err = status(VIRTIO_CRYPTO_ERR);
+
+/** One operation's parameters, whichever mode and layout they came in. */
+interface Params {
+  readonly service: number;
+  readonly opcode: number;
+  /** Stateless mode: the session's algorithm, key length and direction (op). */
+  readonly algo: number;
+  readonly keyLen: number;
+  readonly op: number;
+  readonly ivLen: number;
+  readonly srcLen: number;
+  /** CIPHER, AEAD: dst_data_len; HASH, MAC: hash_result_len. */
+  readonly dstLen: number;
+  readonly aadLen: number;
+  readonly tagLen: number;
+}
 
 /**
- * Parses a virtio_crypto_op_data_req; `r` stands at its start with at least 72 readable bytes,
- * `writable` counts the device-writable bytes before the status byte. `offered` tells whether a
- * service is offered. @returns the outcome, at once for refused requests (NOTSUPP: opcode,
- * service or op_type not offered; INVSESS: no session of that service with that id; ERR:
- * lengths beyond the buffers or max_size, or not matching the session) or from the backend
+ * Parses a virtio_crypto_op_data_req; `r` stands at its start, `writable` counts the
+ * device-writable bytes before the status byte. @returns the outcome, at once for refused
+ * requests (NOTSUPP: opcode, service, op_type, algorithm or mode not offered; INVSESS: no session
+ * of that service with that id; ERR: framing beyond the buffers or max_size, lengths unlike the
+ * session's, a bad `flag` or `op`) or from the backend (backend failures are ERR)
  */
-export function parseDataRequest(r: ChainReader, writable: number, offered: (service: number) => boolean, c: DataContext): Outcome | Promise<Outcome> {
-  // virtio_crypto_op_header: opcode, algo, session_id, flag (ignored without REVISION_1), padding.
+export function parseDataRequest(r: ChainReader, writable: number, c: DataContext): Outcome | Promise<Outcome> {
+  if (r.remaining < VIRTIO_CRYPTO_OP_HEADER_SIZE) return err;
+  // virtio_crypto_op_header: opcode, algo, session_id, flag, padding.
   const opcode = r.readU32();
   r.skip(4);
   const sessionId = r.readU64();
-  r.skip(8);
-  const service = SERVICE_OF[opcode];
-  if (service === undefined || !offered(service)) return status(VIRTIO_CRYPTO_NOTSUPP);
-  const flf = [r.readU32(), r.readU32(), r.readU32(), r.readU32(), r.readU32(), r.readU32()];
-  r.skip(VIRTIO_CRYPTO_SYM_DATA_REQ_HDR_SIZE - 24);
-  const opType = r.readU32();
+  const flag = r.readU32();
   r.skip(4);
-  if (service === VIRTIO_CRYPTO_SERVICE_CIPHER && opType !== VIRTIO_CRYPTO_SYM_OP_CIPHER) return status(VIRTIO_CRYPTO_NOTSUPP);
-  const s = c.session(sessionId);
-  if (s?.service !== service) return status(VIRTIO_CRYPTO_INVSESS);
-  const readable = r.remaining;
-  switch (s.service) {
-    case VIRTIO_CRYPTO_SERVICE_CIPHER: {
-      // virtio_crypto_cipher_data_flf: iv_len, src_data_len, dst_data_len.
-      const [ivLen, srcLen, dstLen] = flf;
-      const fits = ivLen + srcLen <= readable && dstLen <= writable && ivLen + srcLen + dstLen <= c.maxSize;
-      if (!fits || dstLen !== srcLen || s.encrypt !== (opcode === VIRTIO_CRYPTO_CIPHER_ENCRYPT)) return status(VIRTIO_CRYPTO_ERR);
-      const iv = r.readBytes(ivLen);
-      const src = r.readBytes(srcLen);
-      return run(s.cipher.run(iv, src).then((out) => (out.length === dstLen ? ok(out) : status(VIRTIO_CRYPTO_ERR))));
-    }
-    case VIRTIO_CRYPTO_SERVICE_HASH:
-    case VIRTIO_CRYPTO_SERVICE_MAC: {
-      // virtio_crypto_hash_data_flf (mac_data_flf.hdr): src_data_len, hash_result_len.
-      const [srcLen, resultLen] = flf;
-      if (srcLen > readable || resultLen !== s.resultLen || resultLen > writable || srcLen + resultLen > c.maxSize) return status(VIRTIO_CRYPTO_ERR);
-      const src = r.readBytes(srcLen);
-      const digest = s.service === VIRTIO_CRYPTO_SERVICE_MAC ? s.mac.sign(src) : c.hash ? c.hash.digest(s.algo, src) : Promise.reject(new Error('no hash backend'));
-      return run(digest.then((d) => (d.length >= resultLen ? ok(d.subarray(0, resultLen)) : status(VIRTIO_CRYPTO_ERR))));
-    }
+  const service = SERVICE_OF[opcode];
+  if (service === undefined || !offered(c.services, service)) return status(VIRTIO_CRYPTO_NOTSUPP);
+  let stateless = false;
+  if (c.revision1) {
+    // [crypto.dev.2] [crypto.dev.3] [crypto.dev.4] [crypto.dev.5] the flag decides the mode; a
+    // stateless request without that service's stateless mode is not supported.
+    if (flag === 0) {
+      if (!c.stateless(service)) return status(VIRTIO_CRYPTO_NOTSUPP);
+      stateless = true;
+    } else if (flag !== VIRTIO_CRYPTO_FLAG_SESSION_MODE) return err;
+  }
+  const flfLen = stateless ? STATELESS_FLF[service] : c.revision1 ? SESSION_FLF[service] : VIRTIO_CRYPTO_DATAQ_OP_SPEC_HDR_LEGACY;
+  if (r.remaining < flfLen) return err;
+  const flf = new DataView(r.readBytes(flfLen).buffer);
+  const u = (i: number) => flf.getUint32(4 * i, true);
+  let p: Params;
+  if (service === VIRTIO_CRYPTO_SERVICE_CIPHER) {
+    // Session: virtio_crypto_cipher_data_flf (iv_len, src_data_len, dst_data_len) with op_type at 40;
+    // stateless: sess_para (algo, key_len, op), iv_len, src_data_len, dst_data_len, op_type at 72.
+    const opType = flf.getUint32(stateless ? SYM_OP_TYPE_AT_STATELESS : SYM_OP_TYPE_AT, true);
+    if (opType !== VIRTIO_CRYPTO_SYM_OP_CIPHER) return status(VIRTIO_CRYPTO_NOTSUPP);
+    const o = stateless ? 3 : 0;
+    p = { service, opcode, algo: u(0), keyLen: u(1), op: u(2), ivLen: u(o), srcLen: u(o + 1), dstLen: u(o + 2), aadLen: 0, tagLen: 0 };
+  } else if (service === VIRTIO_CRYPTO_SERVICE_HASH) {
+    // Session: src_data_len, hash_result_len; stateless: algo, src_data_len, hash_result_len.
+    const o = stateless ? 1 : 0;
+    p = { service, opcode, algo: u(0), keyLen: 0, op: 0, ivLen: 0, srcLen: u(o), dstLen: u(o + 1), aadLen: 0, tagLen: 0 };
+  } else if (service === VIRTIO_CRYPTO_SERVICE_MAC) {
+    // Session: src_data_len, hash_result_len; stateless: algo, auth_key_len, src_data_len, hash_result_len.
+    const o = stateless ? 2 : 0;
+    p = { service, opcode, algo: u(0), keyLen: u(1), op: 0, ivLen: 0, srcLen: u(o), dstLen: u(o + 1), aadLen: 0, tagLen: 0 };
+  } else if (stateless) {
+    // virtio_crypto_aead_data_flf_stateless: algo, key_len, op, iv_len, tag_len, aad_len, src_data_len, dst_data_len.
+    p = { service, opcode, algo: u(0), keyLen: u(1), op: u(2), ivLen: u(3), tagLen: u(4), aadLen: u(5), srcLen: u(6), dstLen: u(7) };
+  } else {
+    // virtio_crypto_aead_data_flf: iv_len, aad_len, src_data_len, dst_data_len, tag_len.
+    p = { service, opcode, algo: 0, keyLen: 0, op: 0, ivLen: u(0), aadLen: u(1), srcLen: u(2), dstLen: u(3), tagLen: u(4) };
+  }
+  return stateless ? runStateless(p, r, writable, c) : runSession(p, sessionId, r, writable, c);
+}
+
+function offered(s: CryptoServices, service: number): boolean {
+  if (service === VIRTIO_CRYPTO_SERVICE_CIPHER) return s.cipher !== undefined;
+  if (service === VIRTIO_CRYPTO_SERVICE_HASH) return s.hash !== undefined;
+  if (service === VIRTIO_CRYPTO_SERVICE_MAC) return s.mac !== undefined;
+  return s.aead !== undefined;
+}
+
+const isEncrypt = (opcode: number) => opcode === VIRTIO_CRYPTO_CIPHER_ENCRYPT || opcode === VIRTIO_CRYPTO_AEAD_ENCRYPT;
+
+/**
+ * Whether the lengths fit the chain, max_size and the operation: CIPHER dst = src; HASH/MAC the
+ * result length; AEAD the session's tag, dst at least the output. `keyLen` bytes of key lead the
+ * readable variable part in stateless mode.
+ */
+function fits(p: Params, keyLen: number, resultLen: number, tagLen: number, readable: number, writable: number, maxSize: number): boolean {
+  const vlf = keyLen + p.ivLen + p.srcLen + p.aadLen;
+  if (vlf > readable || p.dstLen > writable || vlf + p.dstLen > maxSize) return false;
+  switch (p.service) {
+    case VIRTIO_CRYPTO_SERVICE_CIPHER:
+      return p.dstLen === p.srcLen;
     case VIRTIO_CRYPTO_SERVICE_AEAD: {
-      // virtio_crypto_aead_data_flf: iv_len, aad_len, src_data_len, dst_data_len, tag_len.
-      const [ivLen, aadLen, srcLen, dstLen, tagLen] = flf;
-      const encrypt = opcode === VIRTIO_CRYPTO_AEAD_ENCRYPT;
-      const outLen = encrypt ? srcLen + s.tagLen : srcLen - s.tagLen;
-      const fits = ivLen + srcLen + aadLen <= readable && dstLen <= writable && ivLen + srcLen + aadLen + dstLen <= c.maxSize;
-      if (!fits || tagLen !== s.tagLen || outLen < 0 || dstLen < outLen || s.encrypt !== encrypt) return status(VIRTIO_CRYPTO_ERR);
-      const iv = r.readBytes(ivLen);
-      const src = r.readBytes(srcLen);
-      const aad = r.readBytes(aadLen);
-      if (encrypt) return run(s.aead.encrypt(iv, aad, src).then((out) => (out.length === outLen ? ok(out) : status(VIRTIO_CRYPTO_ERR))));
-      // [crypto.dev.5] decryption verifies the tag: BADMSG when it does not match.
-      return run(s.aead.decrypt(iv, aad, src).then((out) => (out === null ? status(VIRTIO_CRYPTO_BADMSG) : out.length === outLen ? ok(out) : status(VIRTIO_CRYPTO_ERR))));
+      const outLen = isEncrypt(p.opcode) ? p.srcLen + tagLen : p.srcLen - tagLen;
+      return p.tagLen === tagLen && outLen >= 0 && p.dstLen >= outLen;
+    }
+    default:
+      return p.dstLen === resultLen;
+  }
+}
+
+function runSession(p: Params, sessionId: bigint, r: ChainReader, writable: number, c: DataContext): Outcome | Promise<Outcome> {
+  const s = c.session(sessionId);
+  if (s?.service !== p.service) return status(VIRTIO_CRYPTO_INVSESS);
+  const resultLen = s.service === VIRTIO_CRYPTO_SERVICE_HASH || s.service === VIRTIO_CRYPTO_SERVICE_MAC ? s.resultLen : 0;
+  const tagLen = s.service === VIRTIO_CRYPTO_SERVICE_AEAD ? s.tagLen : 0;
+  if (!fits(p, 0, resultLen, tagLen, r.remaining, writable, c.maxSize)) return err;
+  if ((s.service === VIRTIO_CRYPTO_SERVICE_CIPHER || s.service === VIRTIO_CRYPTO_SERVICE_AEAD) && s.encrypt !== isEncrypt(p.opcode)) return err;
+  return perform(p, s, r, c);
+}
+
+/** Stateless mode: the session's parameters come with the request; the session lives for it alone. */
+function runStateless(p: Params, r: ChainReader, writable: number, c: DataContext): Outcome | Promise<Outcome> {
+  const sv = c.services;
+  const encrypt = p.op === VIRTIO_CRYPTO_OP_ENCRYPT;
+  const directed = p.service === VIRTIO_CRYPTO_SERVICE_CIPHER || p.service === VIRTIO_CRYPTO_SERVICE_AEAD;
+  if (directed && ((p.op !== VIRTIO_CRYPTO_OP_ENCRYPT && p.op !== VIRTIO_CRYPTO_OP_DECRYPT) || encrypt !== isEncrypt(p.opcode))) return err;
+  let resultLen = 0;
+  let session: Promise<Session | null>;
+  const key = () => r.readBytes(p.keyLen);
+  switch (p.service) {
+    case VIRTIO_CRYPTO_SERVICE_CIPHER: {
+      const b = sv.cipher!;
+      if (!b.cipherAlgorithms.includes(p.algo)) return status(VIRTIO_CRYPTO_NOTSUPP);
+      if (p.keyLen > b.maxCipherKeyLen || !fits(p, p.keyLen, 0, 0, r.remaining, writable, c.maxSize)) return err;
+      session = b.createCipherSession(p.algo, key(), encrypt).then((cipher) => cipher && { service: VIRTIO_CRYPTO_SERVICE_CIPHER, encrypt, cipher });
+      break;
+    }
+    case VIRTIO_CRYPTO_SERVICE_HASH: {
+      const b = sv.hash!;
+      if (!b.hashAlgorithms.includes(p.algo)) return status(VIRTIO_CRYPTO_NOTSUPP);
+      resultLen = p.dstLen;
+      if (resultLen < 1 || resultLen > b.digestLength(p.algo) || !fits(p, 0, resultLen, 0, r.remaining, writable, c.maxSize)) return err;
+      session = Promise.resolve({ service: VIRTIO_CRYPTO_SERVICE_HASH, algo: p.algo, resultLen });
+      break;
+    }
+    case VIRTIO_CRYPTO_SERVICE_MAC: {
+      const b = sv.mac!;
+      if (!b.macAlgorithms.includes(p.algo)) return status(VIRTIO_CRYPTO_NOTSUPP);
+      resultLen = p.dstLen;
+      if (resultLen < 1 || resultLen > b.macLength(p.algo) || p.keyLen > b.maxAuthKeyLen || !fits(p, p.keyLen, resultLen, 0, r.remaining, writable, c.maxSize)) return err;
+      session = b.createMacSession(p.algo, key()).then((mac) => mac && { service: VIRTIO_CRYPTO_SERVICE_MAC, resultLen, mac });
+      break;
+    }
+    default: {
+      const b = sv.aead!;
+      if (!b.aeadAlgorithms.includes(p.algo)) return status(VIRTIO_CRYPTO_NOTSUPP);
+      if (p.keyLen > maxCipherKeyLen(sv) || !fits(p, p.keyLen, 0, p.tagLen, r.remaining, writable, c.maxSize)) return err;
+      const tagLen = p.tagLen;
+      session = b.createAeadSession(p.algo, key(), tagLen).then((aead) => aead && { service: VIRTIO_CRYPTO_SERVICE_AEAD, encrypt, tagLen, aead });
     }
   }
+  // The variable part is read now: the guest may rewrite it once the request is taken.
+  const vlf = readVlf(p, r);
+  return session.then(
+    (s) => (s ? perform(p, s, null, c, vlf) : status(VIRTIO_CRYPTO_NOTSUPP)),
+    () => err,
+  );
+}
+
+interface Vlf {
+  readonly iv: Uint8Array;
+  readonly src: Uint8Array;
+  readonly aad: Uint8Array;
+}
+
+/** iv, src_data, then aad (AEAD): the readable variable part after any key. */
+function readVlf(p: Params, r: ChainReader): Vlf {
+  return { iv: r.readBytes(p.ivLen), src: r.readBytes(p.srcLen), aad: r.readBytes(p.aadLen) };
+}
+
+/** Runs a checked operation; backend failures are ERR. */
+function perform(p: Params, s: Session, r: ChainReader | null, c: DataContext, v: Vlf = readVlf(p, r as ChainReader)): Promise<Outcome> {
+  let work: Promise<Outcome>;
+  switch (s.service) {
+    case VIRTIO_CRYPTO_SERVICE_CIPHER:
+      work = s.cipher.run(v.iv, v.src).then((out) => (out.length === p.dstLen ? ok(out) : err));
+      break;
+    case VIRTIO_CRYPTO_SERVICE_HASH:
+    case VIRTIO_CRYPTO_SERVICE_MAC: {
+      const digest = s.service === VIRTIO_CRYPTO_SERVICE_MAC ? s.mac.sign(v.src) : c.services.hash!.digest(s.algo, v.src);
+      work = digest.then((d) => (d.length >= s.resultLen ? ok(d.subarray(0, s.resultLen)) : err));
+      break;
+    }
+    case VIRTIO_CRYPTO_SERVICE_AEAD: {
+      const outLen = s.encrypt ? p.srcLen + s.tagLen : p.srcLen - s.tagLen;
+      // [crypto.dev.5] decryption verifies the tag: BADMSG when it does not match.
+      work = s.encrypt
+        ? s.aead.encrypt(v.iv, v.aad, v.src).then((out) => (out.length === outLen ? ok(out) : err))
+        : s.aead.decrypt(v.iv, v.aad, v.src).then((out) => (out === null ? status(VIRTIO_CRYPTO_BADMSG) : out.length === outLen ? ok(out) : err));
+    }
+  }
+  return work.catch(() => err);
 }

@@ -1,13 +1,15 @@
 /**
  * Create-session requests of the controlq (spec 5.9.7.2.1) for the CIPHER, HASH, MAC and AEAD
- * services, in the layout without VIRTIO_CRYPTO_F_REVISION_1 (op_flf padded to 56 bytes), and
- * the sessions they make.
+ * services, in the layout without VIRTIO_CRYPTO_F_REVISION_1 (op_flf padded to 56 bytes) or with
+ * it (op_flf as long as its structure), and the sessions they make.
  */
 import type { ChainReader } from '@virtio/ring';
+import { CREATE_FLF } from './layout.js';
 import type { AeadBackend, AeadSession, CipherBackend, CipherSession, HashBackend, MacBackend, MacSession } from './backend.js';
 import {
   VIRTIO_CRYPTO_AEAD_CREATE_SESSION,
   VIRTIO_CRYPTO_CIPHER_CREATE_SESSION,
+  VIRTIO_CRYPTO_CTRLQ_OP_SPEC_HDR_LEGACY,
   VIRTIO_CRYPTO_ERR,
   VIRTIO_CRYPTO_HASH_CREATE_SESSION,
   VIRTIO_CRYPTO_MAC_CREATE_SESSION,
@@ -44,13 +46,15 @@ export function maxCipherKeyLen(s: CryptoServices): number {
 
 /**
  * Parses op_flf and op_vlf of a create-session request; `r` stands after the 16-byte
- * virtio_crypto_ctrl_header with at least 56 readable bytes left. @returns a status for a
- * request refused at once (NOTSUPP: service, algorithm or op_type not offered; ERR: malformed
- * parameters), else the backend's work: the session, null for NOTSUPP, a rejection for ERR
+ * virtio_crypto_ctrl_header. @returns a status for a request refused at once (NOTSUPP: service,
+ * algorithm or op_type not offered; ERR: a short request, malformed parameters), else the
+ * backend's work: the session, null for NOTSUPP, a rejection for ERR
  */
-export function parseCreateSession(opcode: number, r: ChainReader, services: CryptoServices): number | Promise<Session | null> {
+export function parseCreateSession(opcode: number, r: ChainReader, services: CryptoServices, revision1: boolean): number | Promise<Session | null> {
   const keyMax = maxCipherKeyLen(services);
-  const flfEnd = r.consumed + 56;
+  const flfLen = revision1 ? (CREATE_FLF[opcode] ?? 0) : VIRTIO_CRYPTO_CTRLQ_OP_SPEC_HDR_LEGACY;
+  if (CREATE_FLF[opcode] !== undefined && r.remaining < flfLen) return VIRTIO_CRYPTO_ERR;
+  const flfEnd = r.consumed + flfLen;
   const vlf = (len: number): Uint8Array => (r.skip(flfEnd - r.consumed), r.readBytes(len));
   const isOp = (op: number) => op === VIRTIO_CRYPTO_OP_ENCRYPT || op === VIRTIO_CRYPTO_OP_DECRYPT;
   switch (opcode) {

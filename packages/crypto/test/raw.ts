@@ -1,7 +1,7 @@
 // An adversarial driver: core's initialization, then hand-built chains on data queue 0 and
 // the controlq of a CryptoDevice (one data queue), used elements reaped by polling.
 import { BumpAllocator, FlatGuestMemory, type DriverQueue, type Segment } from '@virtio/ring';
-import { initializeDevice } from '@virtio/core';
+import { initializeDevice, VIRTIO_CONFIG_S_DEVICE_NEEDS_RESET } from '@virtio/core';
 import { LoopbackTransport } from '@virtio/core/testing';
 import { CryptoDevice, WebCryptoCipherBackend, type CryptoDeviceOptions } from '../src/index.js';
 import { settle } from './harness.js';
@@ -16,11 +16,16 @@ export function rawRig(opts: Partial<CryptoDeviceOptions> = {}) {
   const dev = initializeDevice(transport, { memory, allocator: new BumpAllocator(2 << 20, 2 << 20), wantedFeatures: 0n, queues: [{ index: 0 }, { index: 1 }] });
   const queues = dev.queues as DriverQueue<number>[];
   let token = 0;
+  /** Exposes a chain and waits (a bounded number of macrotasks: WebCrypto runs elsewhere) for its used element. */
   const submit = async (qi: number, out: Segment[], inSegs: Segment[]) => {
     if (!queues[qi].add(out, inSegs, token++)) throw new Error('ring full');
     dev.kick(qi);
-    await settle();
-    return queues[qi].reap();
+    for (let round = 0; round < 500; round++) {
+      await settle(1);
+      const used = queues[qi].reap();
+      if (used || (round >= 10 && (transport.state.status & VIRTIO_CONFIG_S_DEVICE_NEEDS_RESET) !== 0)) return used;
+    }
+    return null;
   };
   /** A 72-byte cipher create-session request (legacy layout) with the key after it; returns its segment. */
   const createSession = (algo: number, keyLen: number, op = 1, opType = 1, opcode = 0x02) => {
