@@ -53,6 +53,12 @@ export interface NetBackend {
    */
   readonly vnetHeader: boolean;
   /**
+   * The backend validated the transport checksum of every frame whose header has
+   * VIRTIO_NET_HDR_F_DATA_VALID (the kernel does for TAP). Otherwise the device verifies such
+   * frames itself and clears the bit when it cannot confirm the checksum ([net.dev.47]).
+   */
+  readonly checksumsValidated?: boolean;
+  /**
    * Transmits one frame. `header` is the 12-byte struct virtio_net_hdr (num_buffers 0) when
    * {@link vnetHeader}, else null; `frame` is the frame as one or more views (zero-copy views of
    * guest memory: valid only during the call). Must not throw; a backend that cannot send

@@ -147,7 +147,12 @@ export class NetDevice implements VirtioDevice {
     const counters = new DeviceCounters(2 * pairs);
     const notifier = new Notifier(ctx.interrupt, this.#timer, counters);
     const hash = new RxHash();
-    const rx = new RxPath(ctx, neg, this.#config, this.#filter, flow, this.stats, rxIndexes, this.#offer.mtu, { hash, notifier, counters });
+    const rx = new RxPath(ctx, neg, this.#config, this.#filter, flow, this.stats, rxIndexes, this.#offer.mtu, {
+      hash,
+      notifier,
+      counters,
+      checksumsValidated: this.#backend.checksumsValidated === true,
+    });
     const tx = new TxPath(ctx, neg, this.#backend, this.stats, notifier, counters);
     const ctrlIndex = neg.ctrlVq ? 2 * pairs : -1;
     const ctrl: CtrlTarget = {

@@ -8,7 +8,7 @@
 import type { ActivateContext } from '@virtio/core';
 import type { NetOffloads } from './backend.js';
 import type { DescriptorChain, DeviceQueue, GuestMemory, Segment } from '@virtio/ring';
-import { completeChecksum } from './checksum.js';
+import { completeChecksum, transportChecksumValid } from './checksum.js';
 import type { Notifier } from './coalesce/notifier.js';
 import type { NetConfig } from './config.js';
 import type { RxFilter } from './filter.js';
@@ -41,6 +41,8 @@ export interface RxShared {
   readonly hash: RxHash;
   readonly notifier: Notifier;
   readonly counters: DeviceCounters;
+  /** The backend validated the checksums it marks VIRTIO_NET_HDR_F_DATA_VALID (NetBackend.checksumsValidated). */
+  readonly checksumsValidated: boolean;
 }
 
 const OK = 0;
@@ -81,6 +83,7 @@ export class RxPath {
   readonly #counters: DeviceCounters;
   /** A hash is calculated per packet (VIRTIO_NET_F_RSS or VIRTIO_NET_F_HASH_REPORT). */
   readonly #hashing: boolean;
+  readonly #checksumsValidated: boolean;
   readonly #pending: Pending[] = [];
   #pendingHead = 0;
   #paused = false;
@@ -106,6 +109,7 @@ export class RxPath {
     this.#notifier = shared.notifier;
     this.#counters = shared.counters;
     this.#hashing = neg.rss || neg.hashReport;
+    this.#checksumsValidated = shared.checksumsValidated;
     this.guestOffloads = neg.guest;
     this.#ctx = ctx;
     this.#memory = ctx.memory;
@@ -304,6 +308,10 @@ export class RxPath {
         const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
         if (!completeChecksum(data, view.getUint16(H.csum_start, true), view.getUint16(H.csum_offset, true))) return null;
         flags &= ~VIRTIO_NET_HDR_F_NEEDS_CSUM;
+      }
+      // [net.dev.47]: DATA_VALID only for a checksum validated, here if the backend did not.
+      if (flags & VIRTIO_NET_HDR_F_DATA_VALID && !this.#checksumsValidated && (flags & VIRTIO_NET_HDR_F_NEEDS_CSUM || !transportChecksumValid(data))) {
+        flags &= ~VIRTIO_NET_HDR_F_DATA_VALID;
       }
       // [net.dev.15-like hygiene, 45]: only the bits this device may set, RSC_INFO never.
       flags &= guest.csum ? VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID : 0;

@@ -37,6 +37,8 @@ export interface RigOptions extends Partial<NetDeviceOptions> {
   readonly queueSize?: number;
   readonly rxBufferSize?: number;
   readonly vnetHeader?: boolean;
+  /** The callback backend vouches for the checksums it marks DATA_VALID. */
+  readonly checksumsValidated?: boolean;
   /** Interrupts are only counted; the test calls driver.handleInterrupt() itself. */
   readonly manualInterrupts?: boolean;
 }
@@ -44,7 +46,7 @@ export interface RigOptions extends Partial<NetDeviceOptions> {
 export function rig(opts: RigOptions = {}) {
   const memory = new FlatGuestMemory(new Uint8Array(MEM_SIZE));
   const sent: { frame: Uint8Array; header: Uint8Array | null }[] = [];
-  const callback = new CallbackBackend({ vnetHeader: opts.vnetHeader ?? false, onFrame: (frame, header) => sent.push({ frame, header }) });
+  const callback = new CallbackBackend({ vnetHeader: opts.vnetHeader ?? false, checksumsValidated: opts.checksumsValidated, onFrame: (frame, header) => sent.push({ frame, header }) });
   const backend: NetBackend = opts.backend ?? callback;
   const device = new NetDevice({ ...opts, backend });
   const allocator = new BumpAllocator(0x10000, MEM_SIZE - 0x10000);

@@ -94,7 +94,7 @@ describe('receive headers', () => {
   });
 
   it('[net.dev.45] never sets RSC_INFO', () => {
-    const r = rig({ vnetHeader: true, driverFeatures: NET_DRIVER_FEATURES | GUEST });
+    const r = rig({ vnetHeader: true, checksumsValidated: true, driverFeatures: NET_DRIVER_FEATURES | GUEST });
     r.callback.deliver(ethFrame(100), hdrBytes(VIRTIO_NET_HDR_F_RSC_INFO | VIRTIO_NET_HDR_F_DATA_VALID, 0));
     expect(r.received[0].header.flags).toBe(VIRTIO_NET_HDR_F_DATA_VALID);
   });
@@ -194,7 +194,7 @@ describe('checksums and tunnels', () => {
   });
 
   it('[net.dev.36] [net.dev.37] [net.dev.41] [net.dev.42] never passes UDP tunnel GSO or UDP_TUNNEL_CSUM to the driver', () => {
-    const r = rig({ vnetHeader: true, driverFeatures: NET_DRIVER_FEATURES | GUEST });
+    const r = rig({ vnetHeader: true, checksumsValidated: true, driverFeatures: NET_DRIVER_FEATURES | GUEST });
     for (const tunnel of [0x20, 0x40]) {
       r.callback.deliver(ethFrame(3000, tunnel), hdrBytes(VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4 | tunnel, 1400, 34, 16));
     }

@@ -13,10 +13,16 @@ export interface CallbackBackendOptions {
   readonly onFrame: (frame: Uint8Array, header: Uint8Array | null) => void;
   /** Whether frames carry struct virtio_net_hdr both ways (offloads offered). Default false. */
   readonly vnetHeader?: boolean;
+  /**
+   * Whether the caller validated the checksum of every frame it delivers with
+   * VIRTIO_NET_HDR_F_DATA_VALID. Default false: the device verifies those frames itself.
+   */
+  readonly checksumsValidated?: boolean;
 }
 
 export class CallbackBackend implements NetBackend {
   readonly vnetHeader: boolean;
+  readonly checksumsValidated: boolean;
   /** The offloads the driver negotiated, once activated. */
   offloads: NetOffloads | undefined;
   readonly #onFrame: (frame: Uint8Array, header: Uint8Array | null) => void;
@@ -28,6 +34,7 @@ export class CallbackBackend implements NetBackend {
   constructor(opts: CallbackBackendOptions) {
     this.#onFrame = opts.onFrame;
     this.vnetHeader = opts.vnetHeader ?? false;
+    this.checksumsValidated = opts.checksumsValidated ?? false;
   }
 
   /** Whether the device paused delivery (no receive buffers, or no driver). */

@@ -45,6 +45,8 @@ const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 
 export class TapBackend implements NetBackend {
   readonly vnetHeader: boolean;
+  /** The kernel sets VIRTIO_NET_HDR_F_DATA_VALID only for checksums it validated. */
+  readonly checksumsValidated = true;
   /** The interface name the kernel gave (resolves patterns like "tap%d"). */
   readonly name: string;
   /** Frames write(2) refused (interface down, no carrier); they are dropped as a wire drops them. */
