@@ -1,6 +1,6 @@
 // Notification coalescing (spec 5.1.6.5.8): TX_SET / RX_SET / VQ_SET / VQ_GET, honoured by
 // the device's used buffer notifications, timed by a fake clock.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { featureMask } from '@virtio/core';
 import {
   NET_CONTROL_EXTRA_FEATURES,
@@ -13,6 +13,7 @@ import {
   VIRTIO_NET_F_NOTF_COAL,
   VIRTIO_NET_F_VQ_NOTF_COAL,
   VIRTIO_NET_OK,
+  systemTimer,
 } from '../src/index.js';
 import { FakeTimer } from './fake-timer.js';
 import { ethFrame, rawCommand, rig, RING_MODES } from './harness.js';
@@ -194,6 +195,26 @@ describe('coalescing parameters', () => {
       const p = again.getQueueCoalescing(vq);
       again.poll();
       expect(await p).toEqual({ maxPackets: 0, maxUsecs: 0 });
+    }
+  });
+});
+
+describe('the system timer', () => {
+  it('[net.dev.82] is best effort: a delay is rounded up to whole milliseconds; a cancelled timer never fires', () => {
+    vi.useFakeTimers();
+    try {
+      let fired = 0;
+      systemTimer.start(1500, () => fired++);
+      const cancel = systemTimer.start(10, () => fired++);
+      cancel();
+      vi.advanceTimersByTime(1);
+      expect(fired).toBe(0);
+      vi.advanceTimersByTime(1);
+      expect(fired).toBe(1);
+      vi.advanceTimersByTime(100);
+      expect(fired).toBe(1);
+    } finally {
+      vi.useRealTimers();
     }
   });
 });

@@ -236,6 +236,23 @@ describe('hash report', () => {
   });
 });
 
+describe('receive processing order', () => {
+  it('[net.dev.103] [net.dev.104] receive filtering comes before RSS steering, and a filtered packet goes no further', async () => {
+    const r = rig({ queuePairs: 2, driverFeatures: EXTRA });
+    expect(await r.driver.configureRss({ hashTypes: VIRTIO_NET_HASH_TYPE_TCPv4, key: MS_KEY, indirectionTable: [1, 1] })).toBe(true);
+    expect(await r.driver.setPromisc(false)).toBe(true);
+    r.state.disableQueue(2); // receiveq2 is being reset: RSS drops what it steers there
+    const [src, sp, dst, dp] = IPV4_VECTORS[0];
+    const toOther = ipv4Frame(src, dst, TCP, sp, dp);
+    toOther.set([0x02, 0x11, 0x22, 0x33, 0x44, 0x55], 0);
+    r.callback.deliver(toOther);
+    expect([r.device.stats.rxFiltered, r.device.stats.rxErrors]).toEqual([1, 0]);
+    r.callback.deliver(ipv4Frame(src, dst, TCP, sp, dp)); // to our MAC: passes the filter, dropped by RSS
+    expect([r.device.stats.rxFiltered, r.device.stats.rxErrors]).toEqual([1, 1]);
+    expect(r.received).toHaveLength(0);
+  });
+});
+
 describe('RSS_CONFIG validation', () => {
   it('the device answers VIRTIO_NET_ERR to every malformed or unsupported configuration and keeps the old one', async () => {
     const r = rig({ queuePairs: 2, driverFeatures: EXTRA });
