@@ -42,9 +42,9 @@ describe('configuration', () => {
 });
 
 describe('cipher service', () => {
-  for (const mode of RING_MODES) {
-    it(`[crypto.dev.4] AES-CBC and AES-CTR encrypt and decrypt into dst_data (${mode.name})`, async () => {
-      const { driver, memory } = rig({ ring: mode.ring });
+  for (const mode of RING_MODES.flatMap((m) => [true, false].map((legacy) => ({ ...m, legacy })))) {
+    it(`[crypto.dev.4] AES-CBC and AES-CTR encrypt and decrypt into dst_data (${mode.name}, ${mode.legacy ? 'original layouts' : 'revision 1'})`, async () => {
+      const { driver, memory } = rig({ ring: mode.ring, legacy: mode.legacy });
       for (const [algo, name] of [
         [VIRTIO_CRYPTO_CIPHER_AES_CBC, 'aes-128-cbc'],
         [VIRTIO_CRYPTO_CIPHER_AES_CTR, 'aes-128-ctr'],

@@ -24,14 +24,17 @@ export const RING_MODES = [
 /** Every service this package implements, on WebCrypto. */
 export const allServices = () => ({ backend: new WebCryptoCipherBackend(), hash: new WebCryptoHashBackend(), mac: new WebCryptoMacBackend(), aead: new WebCryptoAeadBackend() });
 
-export function rig(opts: Partial<CryptoDeviceOptions> & { ring?: bigint; queues?: number } = {}) {
+/** Without VIRTIO_CRYPTO_F_REVISION_1 and the stateless modes: the original layouts. */
+export const LEGACY = featureMask(0, 1, 2, 3, 4, 5);
+
+export function rig(opts: Partial<CryptoDeviceOptions> & { ring?: bigint; queues?: number; legacy?: boolean } = {}) {
   const memory = new FlatGuestMemory(new Uint8Array(MEM_SIZE));
   const device = new CryptoDevice({ ...allServices(), ...opts });
   const transport = new LoopbackTransport(device, { memory, transport: 'mmio' });
   const driver = new CryptoDriver(transport, {
     memory,
     allocator: new BumpAllocator(2 << 20, 2 << 20),
-    wantedFeatures: (CRYPTO_DRIVER_FEATURES & ~featureMask(VIRTIO_F_INDIRECT_DESC, VIRTIO_F_EVENT_IDX, VIRTIO_F_RING_PACKED)) | (opts.ring ?? 0n),
+    wantedFeatures: (CRYPTO_DRIVER_FEATURES & ~featureMask(VIRTIO_F_INDIRECT_DESC, VIRTIO_F_EVENT_IDX, VIRTIO_F_RING_PACKED) & ~(opts.legacy ? LEGACY : 0n)) | (opts.ring ?? 0n),
     queues: opts.queues,
   });
   transport.onInterrupt = () => driver.handleInterrupt();

@@ -9,11 +9,11 @@ import { settle } from './harness.js';
 export const REQ = 0x1000;
 export const RESP = 0x3000;
 
-export function rawRig(opts: Partial<CryptoDeviceOptions> = {}) {
+export function rawRig(opts: Partial<CryptoDeviceOptions> & { wanted?: bigint } = {}) {
   const memory = new FlatGuestMemory(new Uint8Array(4 << 20));
   const device = new CryptoDevice({ backend: new WebCryptoCipherBackend(), ...opts });
   const transport = new LoopbackTransport(device, { memory, transport: 'mmio' });
-  const dev = initializeDevice(transport, { memory, allocator: new BumpAllocator(2 << 20, 2 << 20), wantedFeatures: 0n, queues: [{ index: 0 }, { index: 1 }] });
+  const dev = initializeDevice(transport, { memory, allocator: new BumpAllocator(2 << 20, 2 << 20), wantedFeatures: opts.wanted ?? 0n, queues: [{ index: 0 }, { index: 1 }] });
   const queues = dev.queues as DriverQueue<number>[];
   let token = 0;
   /** Exposes a chain and waits (a bounded number of macrotasks: WebCrypto runs elsewhere) for its used element. */

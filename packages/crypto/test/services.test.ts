@@ -84,9 +84,14 @@ describe('configuration', () => {
   });
 });
 
-describe.each(RING_MODES)('HASH, MAC and AEAD ($name)', ({ ring }) => {
+const MODES = RING_MODES.flatMap((m) => [
+  { ...m, legacy: true, layout: 'original layouts' },
+  { ...m, legacy: false, layout: 'revision 1' },
+]);
+
+describe.each(MODES)('HASH, MAC and AEAD ($name, $layout)', ({ ring, legacy }) => {
   it('[crypto.dev.2] [crypto.drv.3] HASH: every SHA digest (whole and truncated) lands in hash_result with OK', async () => {
-    const { driver, memory } = rig({ ring });
+    const { driver, memory } = rig({ ring, legacy });
     memory.write(SRC, data);
     for (const [algo, name] of SHA) {
       const full = createHash(name).update(data).digest();
@@ -106,7 +111,7 @@ describe.each(RING_MODES)('HASH, MAC and AEAD ($name)', ({ ring }) => {
   });
 
   it('[crypto.dev.3] [crypto.drv.4] MAC: HMAC-SHA* with empty, short and long keys lands in hash_result with OK', async () => {
-    const { driver, memory } = rig({ ring });
+    const { driver, memory } = rig({ ring, legacy });
     memory.write(SRC, data);
     for (const [i, algo] of HMAC.entries()) {
       const name = SHA[i][1];
@@ -122,7 +127,7 @@ describe.each(RING_MODES)('HASH, MAC and AEAD ($name)', ({ ring }) => {
   });
 
   it('[crypto.dev.5] [crypto.drv.6] AEAD: AES-GCM ciphertext then tag in dst_data; decryption verifies (BADMSG for a bad tag)', async () => {
-    const { driver, memory } = rig({ ring });
+    const { driver, memory } = rig({ ring, legacy });
     const key = Uint8Array.from({ length: 16 }, (_, i) => i * 3);
     const iv = Uint8Array.from({ length: 12 }, (_, i) => 0x40 + i);
     const aad = Uint8Array.from({ length: 20 }, (_, i) => i);
