@@ -18,11 +18,10 @@ import {
   type ActivateContext,
   type VirtioDevice,
 } from '@virtio/core';
-import { ChainReader, type DescriptorChain, type GuestMemory } from '@virtio/ring';
+import { ChainReader, ChainWriter, type DescriptorChain, type GuestMemory } from '@virtio/ring';
 import type { GpioBackend } from './backends/backend.js';
 import { encodeLineNames, GpioConfigSpace } from './config.js';
 import { GpioRequestError } from './errors.js';
-import { writeSegments } from './segments.js';
 import {
   isGpioDirection,
   isGpioIrqType,
@@ -70,8 +69,6 @@ export interface GpioDeviceOptions {
 
 export const GPIO_DEFAULT_RING_FEATURES = featureMask(VIRTIO_F_INDIRECT_DESC, VIRTIO_F_EVENT_IDX, VIRTIO_F_RING_PACKED, VIRTIO_F_RING_RESET);
 
-const VALID = Uint8Array.of(VIRTIO_GPIO_IRQ_STATUS_VALID);
-const INVALID = Uint8Array.of(VIRTIO_GPIO_IRQ_STATUS_INVALID);
 const EDGE_MASK = VIRTIO_GPIO_IRQ_TYPE_EDGE_RISING | VIRTIO_GPIO_IRQ_TYPE_EDGE_FALLING;
 
 export class GpioDevice implements VirtioDevice {
@@ -312,8 +309,9 @@ export class GpioDevice implements VirtioDevice {
     // Without names the answer is a plain struct virtio_gpio_response.
     const size = names.length === 0 ? VIRTIO_GPIO_RESPONSE_SIZE : 1 + names.length;
     if (names.length === 0 || chain.writableLength < size) return this.#respond(m, chain, VIRTIO_GPIO_STATUS_ERR, 0, size);
-    writeSegments(m, chain.writable, 0, Uint8Array.of(VIRTIO_GPIO_STATUS_OK));
-    writeSegments(m, chain.writable, 1, names);
+    const w = new ChainWriter(m, chain.writable);
+    w.writeU8(VIRTIO_GPIO_STATUS_OK);
+    w.write(names);
     return size;
   }
 
@@ -408,7 +406,7 @@ export class GpioDevice implements VirtioDevice {
     const q = ctx?.queues[VIRTIO_GPIO_EVENTQ];
     if (!ctx || !q) return;
     try {
-      writeSegments(ctx.memory, chain.writable, 0, status === VIRTIO_GPIO_IRQ_STATUS_VALID ? VALID : INVALID);
+      new ChainWriter(ctx.memory, chain.writable).writeU8(status);
       q.push(chain, 1);
       this.#eventsPushed = true;
     } catch (err) {

@@ -107,6 +107,8 @@ interface IrqLine {
   handling: boolean;
   /** Enable/disable calls of the line, one after the other. */
   ops: Promise<unknown>;
+  /** Enable/disable calls queued or running. */
+  busy: number;
 }
 
 export class GpioDriver {
@@ -164,6 +166,16 @@ export class GpioDriver {
     return hasFeature(this.device.features, VIRTIO_GPIO_F_IRQ);
   }
 
+  /**
+   * How many lines can have interrupts at once: one buffer pair (two descriptors) per line must
+   * fit on the eventq. 0 without VIRTIO_GPIO_F_IRQ. A disabled line's room is free again once
+   * the device returned its buffer.
+   */
+  get maxInterruptLines(): number {
+    const q = this.device.queues[VIRTIO_GPIO_EVENTQ];
+    return q ? Math.floor(q.config.size / 2) : 0;
+  }
+
   /** Messages on the ring or waiting for room. */
   get pending(): number {
     return this.#inFlight.size + this.#backlog.length;
@@ -179,43 +191,44 @@ export class GpioDriver {
     return decodeLineNames(this.ngpio, r.subarray(1));
   }
 
-  /** The line's configured direction (GET_DIRECTION). @throws RangeError for a bad line; rejects with GpioStatusError */
-  async getDirection(line: number): Promise<GpioDirection> {
+  /** The line's configured direction (GET_DIRECTION). @throws RangeError (synchronously) for a bad line; rejects with GpioStatusError */
+  getDirection(line: number): Promise<GpioDirection> {
     this.#checkLine(line);
-    const v = (await this.#send(VIRTIO_GPIO_MSG_GET_DIRECTION, line, 0, VIRTIO_GPIO_RESPONSE_SIZE))[1];
-    if (!isGpioDirection(v)) throw new GpioDriverError(`gpio: device reported direction ${v} for line ${line}`);
-    return v;
+    return this.#send(VIRTIO_GPIO_MSG_GET_DIRECTION, line, 0, VIRTIO_GPIO_RESPONSE_SIZE).then((r) => {
+      if (!isGpioDirection(r[1])) throw new GpioDriverError(`gpio: device reported direction ${r[1]} for line ${line}`);
+      return r[1];
+    });
   }
 
   /**
    * Configures the line (SET_DIRECTION). Setting VIRTIO_GPIO_DIRECTION_NONE on a line with an
    * enabled interrupt disables the interrupt first ([gpio.drv.8]); output is refused on such a
    * line. Set the output value with {@link setValue} before switching to output.
-   * @throws RangeError for a bad line or direction; rejects with GpioDriverError or GpioStatusError
+   * @throws RangeError (synchronously) for a bad line or direction; rejects with GpioDriverError or GpioStatusError
    */
-  async setDirection(line: number, direction: GpioDirection): Promise<void> {
+  setDirection(line: number, direction: GpioDirection): Promise<void> {
     this.#checkLine(line);
     if (!isGpioDirection(direction)) throw new RangeError(`gpio: direction ${direction}`);
     const irq = this.#irqs.get(line);
-    if (irq && irq.type !== VIRTIO_GPIO_IRQ_TYPE_NONE) {
-      if (direction === VIRTIO_GPIO_DIRECTION_OUT) throw new GpioDriverError(`gpio: line ${line} has an enabled interrupt; it cannot be an output`);
-      if (direction === VIRTIO_GPIO_DIRECTION_NONE) await this.disableInterrupt(line);
+    const irqEnabled = irq !== undefined && irq.type !== VIRTIO_GPIO_IRQ_TYPE_NONE;
+    if (irqEnabled && direction === VIRTIO_GPIO_DIRECTION_OUT) {
+      return Promise.reject(new GpioDriverError(`gpio: line ${line} has an enabled interrupt; it cannot be an output`));
     }
-    await this.#send(VIRTIO_GPIO_MSG_SET_DIRECTION, line, direction, VIRTIO_GPIO_RESPONSE_SIZE);
-    this.#direction.set(line, direction);
+    const send = () => this.#send(VIRTIO_GPIO_MSG_SET_DIRECTION, line, direction, VIRTIO_GPIO_RESPONSE_SIZE).then(() => void this.#direction.set(line, direction));
+    return irqEnabled && direction === VIRTIO_GPIO_DIRECTION_NONE ? this.disableInterrupt(line).then(send) : send();
   }
 
-  /** The level sensed on the line (GET_VALUE). @throws RangeError for a bad line; rejects with GpioStatusError */
-  async getValue(line: number): Promise<GpioLevel> {
+  /** The level sensed on the line (GET_VALUE). @throws RangeError (synchronously) for a bad line; rejects with GpioStatusError */
+  getValue(line: number): Promise<GpioLevel> {
     this.#checkLine(line);
-    return (await this.#send(VIRTIO_GPIO_MSG_GET_VALUE, line, 0, VIRTIO_GPIO_RESPONSE_SIZE))[1] ? 1 : 0;
+    return this.#send(VIRTIO_GPIO_MSG_GET_VALUE, line, 0, VIRTIO_GPIO_RESPONSE_SIZE).then((r) => (r[1] ? 1 : 0));
   }
 
-  /** Sets the output value (SET_VALUE), driven now or once the line becomes an output. @throws RangeError; rejects with GpioStatusError */
-  async setValue(line: number, value: GpioLevel): Promise<void> {
+  /** Sets the output value (SET_VALUE), driven now or once the line becomes an output. @throws RangeError (synchronously); rejects with GpioStatusError */
+  setValue(line: number, value: GpioLevel): Promise<void> {
     this.#checkLine(line);
     if (value !== 0 && value !== 1) throw new RangeError(`gpio: value ${value}`);
-    await this.#send(VIRTIO_GPIO_MSG_SET_VALUE, line, value, VIRTIO_GPIO_RESPONSE_SIZE);
+    return this.#send(VIRTIO_GPIO_MSG_SET_VALUE, line, value, VIRTIO_GPIO_RESPONSE_SIZE).then(() => undefined);
   }
 
   /**
@@ -232,6 +245,11 @@ export class GpioDriver {
     if (!this.irq) return Promise.reject(new GpioDriverError('gpio: VIRTIO_GPIO_F_IRQ was not negotiated'));
     if (this.#direction.get(line) === VIRTIO_GPIO_DIRECTION_OUT) return Promise.reject(new GpioDriverError(`gpio: line ${line} is an output`));
     let rec = this.#irqs.get(line);
+    let inUse = 0;
+    for (const other of this.#irqs.values()) if (other !== rec && (other.type !== VIRTIO_GPIO_IRQ_TYPE_NONE || other.onRing || other.busy > 0)) inUse++;
+    if (inUse >= this.maxInterruptLines) {
+      return Promise.reject(new GpioDriverError(`gpio: the eventq has room for ${this.maxInterruptLines} lines with interrupts`));
+    }
     if (!rec) {
       let addr: number;
       try {
@@ -239,7 +257,7 @@ export class GpioDriver {
       } catch (err) {
         return Promise.reject(err as Error);
       }
-      rec = { type: VIRTIO_GPIO_IRQ_TYPE_NONE, handler, addr, onRing: false, handling: false, ops: Promise.resolve() };
+      rec = { type: VIRTIO_GPIO_IRQ_TYPE_NONE, handler, addr, onRing: false, handling: false, ops: Promise.resolve(), busy: 0 };
       this.#irqs.set(line, rec);
     }
     const r = rec;
@@ -290,7 +308,8 @@ export class GpioDriver {
   }
 
   #serialize(r: IrqLine, op: () => Promise<void> | void): Promise<void> {
-    const next = r.ops.then(op);
+    r.busy++;
+    const next = r.ops.then(op).finally(() => void r.busy--);
     r.ops = next.catch(() => undefined);
     return next;
   }
@@ -306,7 +325,7 @@ export class GpioDriver {
       [{ addr: r.addr + VIRTIO_GPIO_IRQ_REQUEST_SIZE, len: VIRTIO_GPIO_IRQ_RESPONSE_SIZE }],
       line,
     );
-    // The eventq has a slot per queued line; a full ring means more enabled lines than slots.
+    // Cannot fail: enableInterrupt keeps the lines with interrupts within the eventq's room.
     if (!ok) return;
     r.onRing = true;
     this.device.kick(VIRTIO_GPIO_EVENTQ);

@@ -84,3 +84,19 @@ describe.each(VARIANTS)('GPIO round trip over $name', ({ features }) => {
     await expect(t.driver.getValue(2)).rejects.toThrow(GpioDriverError);
   });
 });
+
+describe('GPIO interrupt lines and the eventq room', () => {
+  it('refuses more lines with interrupts than the eventq holds; a disabled line frees its room', async () => {
+    const t = rig({ driver: { queueSize: 4 } });
+    expect(t.driver.maxInterruptLines).toBe(2);
+    await done(t.driver.enableInterrupt(0, VIRTIO_GPIO_IRQ_TYPE_EDGE_BOTH, () => {}));
+    await done(t.driver.enableInterrupt(1, VIRTIO_GPIO_IRQ_TYPE_EDGE_BOTH, () => {}));
+    await expect(t.driver.enableInterrupt(2, VIRTIO_GPIO_IRQ_TYPE_EDGE_BOTH, () => {})).rejects.toThrow(GpioDriverError);
+    await done(t.driver.disableInterrupt(0));
+    const seen: number[] = [];
+    await done(t.driver.enableInterrupt(2, VIRTIO_GPIO_IRQ_TYPE_EDGE_BOTH, (l) => void seen.push(l)));
+    t.lines.setInput(2, 1);
+    await done(Promise.resolve());
+    expect(seen).toEqual([2]);
+  });
+});

@@ -114,8 +114,8 @@ describe('I2C requestq (device)', () => {
       reads.push(buf);
     }
     t.kick();
-    for (let i = 0; i < 20 && calls.length < 6; i++) await new Promise((r) => setTimeout(r, 5));
-    await new Promise((r) => setTimeout(r, 20));
+    // Wait (bounded) until the last status is written.
+    for (let i = 0; i < 400 && t.bytes(statuses[11])[0] === 0xee; i++) await new Promise((r) => setTimeout(r, 5));
     expect(calls).toEqual([0, 1, 2, 3, 4, 5].map((i) => `w${0x40 + i}.${0xa0 + i} w${0x40 + i} r1`));
     expect(t.used().map((u) => u.token)).toEqual([0, 1, 2, 3, 4, 5].flatMap((i) => [`w${i}`, `a${i}`, `r${i}`]));
     // Each read saw the write of its own transfer, so none ran before the one queued ahead of it.

@@ -49,7 +49,8 @@ describe('adversarial SPI requests (device)', () => {
       return r;
     });
     t.kick();
-    for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 5));
+    // Wait (bounded) until the last result is written.
+    for (let i = 0; i < 400 && t.bytes(results[3])[0] === 0xee; i++) await new Promise((r) => setTimeout(r, 5));
     expect(seen).toEqual([0, 1, 2, 3]);
     expect(t.used().map((u) => u.token)).toEqual(['t0', 't1', 't2', 't3']);
     expect(results.map((r) => t.bytes(r)[0])).toEqual([VIRTIO_SPI_TRANS_OK, VIRTIO_SPI_TRANS_ERR, VIRTIO_SPI_TRANS_ERR, VIRTIO_SPI_TRANS_OK]);
