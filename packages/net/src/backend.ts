@@ -59,6 +59,12 @@ export interface NetBackend {
    */
   readonly checksumsValidated?: boolean;
   /**
+   * With {@link vnetHeader}: the backend carries UDP segmentation (gso_type
+   * VIRTIO_NET_HDR_GSO_UDP_L4) both ways, so the device offers HOST_USO and GUEST_USO4/6
+   * (TAP: kernels from 6.2 on). Default false.
+   */
+  readonly uso?: boolean;
+  /**
    * Transmits one frame. `header` is the 12-byte struct virtio_net_hdr (num_buffers 0) when
    * {@link vnetHeader}, else null; `frame` is the frame as one or more views (zero-copy views of
    * guest memory: valid only during the call). Must not throw; a backend that cannot send

@@ -104,11 +104,11 @@ export const OFFLOAD_FEATURES = featureMask(
   VIRTIO_NET_F_HOST_TSO6,
   VIRTIO_NET_F_HOST_ECN,
   VIRTIO_NET_F_HOST_UFO,
-  VIRTIO_NET_F_GUEST_USO4,
-  VIRTIO_NET_F_GUEST_USO6,
-  VIRTIO_NET_F_HOST_USO,
   VIRTIO_NET_F_GUEST_HDRLEN,
 );
+
+/** UDP segmentation: with a backend that carries it (NetBackend.uso). */
+const USO_FEATURES = featureMask(VIRTIO_NET_F_GUEST_USO4, VIRTIO_NET_F_GUEST_USO6, VIRTIO_NET_F_HOST_USO);
 
 /** Needs the control queue and a header-carrying backend. */
 const CONTROL_OFFLOAD_FEATURES = featureMask(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS);
@@ -206,6 +206,7 @@ export function resolveOffer(opts: NetDeviceOptions): NetOffer {
     (opts.mtu !== undefined ? featureMask(VIRTIO_NET_F_MTU) : 0n) |
     (speedDuplex ? featureMask(VIRTIO_NET_F_SPEED_DUPLEX) : 0n) |
     (opts.backend.vnetHeader ? OFFLOAD_FEATURES : 0n) |
+    (opts.backend.vnetHeader && opts.backend.uso === true ? USO_FEATURES : 0n) |
     (control ? CONTROL_FEATURES : 0n) |
     (control && opts.backend.vnetHeader ? CONTROL_OFFLOAD_FEATURES : 0n) |
     (pairs > 1 ? featureMask(VIRTIO_NET_F_MQ) : 0n);

@@ -3,10 +3,22 @@
 // the kernel's ARP reply comes back. Skipped (with the reason) where that is not permitted.
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { release } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { featureMask } from '@virtio/core';
 import { LoopbackTransport } from '@virtio/core/testing';
 import { BumpAllocator, FlatGuestMemory } from '@virtio/ring';
-import { NET_DRIVER_FEATURES, NET_OFFLOAD_FEATURES, NetDevice, NetDriver, PLAIN_HEADER, VIRTIO_NET_HDR_F_NEEDS_CSUM } from '../src/index.js';
+import {
+  NET_DRIVER_FEATURES,
+  NET_OFFLOAD_FEATURES,
+  NetDevice,
+  NetDriver,
+  PLAIN_HEADER,
+  VIRTIO_NET_F_GUEST_USO4,
+  VIRTIO_NET_F_GUEST_USO6,
+  VIRTIO_NET_F_HOST_USO,
+  VIRTIO_NET_HDR_F_NEEDS_CSUM,
+} from '../src/index.js';
 import { TapBackend, TapError } from '../src/node/index.js';
 
 const ns = `vts-net-${process.pid}`;
@@ -163,6 +175,13 @@ describe.skipIf(skipReason !== undefined)(`TAP backend${skipReason ? ` (skipped:
     expect(driver.send(f, { ...PLAIN_HEADER, flags: VIRTIO_NET_HDR_F_NEEDS_CSUM, csumStart: 34, csumOffset: 6 })).toBe(true);
     expect({ code: await exited, out }).toEqual({ code: 0, out: expect.stringContaining('hello through NEEDS_CSUM') });
     driver.reset();
+  });
+
+  it('offers UDP segmentation (HOST_USO, GUEST_USO4/6) exactly when the kernel carries it (Linux 6.2+)', () => {
+    const [major, minor] = release().split('.').map(Number);
+    expect(tap.uso).toBe(major > 6 || (major === 6 && minor >= 2));
+    const uso = featureMask(VIRTIO_NET_F_HOST_USO, VIRTIO_NET_F_GUEST_USO4, VIRTIO_NET_F_GUEST_USO6);
+    expect(new NetDevice({ backend: tap }).deviceFeatures & uso).toBe(tap.uso ? uso : 0n);
   });
 
   it('reports a busy name clearly', () => {

@@ -23,6 +23,8 @@ export interface CallbackBackendOptions {
 export class CallbackBackend implements NetBackend {
   readonly vnetHeader: boolean;
   readonly checksumsValidated: boolean;
+  /** UDP segmentation crosses with the headers (`vnetHeader`). */
+  readonly uso: boolean;
   /** The offloads the driver negotiated, once activated. */
   offloads: NetOffloads | undefined;
   readonly #onFrame: (frame: Uint8Array, header: Uint8Array | null) => void;
@@ -35,6 +37,7 @@ export class CallbackBackend implements NetBackend {
     this.#onFrame = opts.onFrame;
     this.vnetHeader = opts.vnetHeader ?? false;
     this.checksumsValidated = opts.checksumsValidated ?? false;
+    this.uso = this.vnetHeader;
   }
 
   /** Whether the device paused delivery (no receive buffers, or no driver). */

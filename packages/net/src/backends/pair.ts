@@ -9,6 +9,8 @@ import type { NetBackend, NetReceiver } from '../backend.js';
 /** One end of a {@link createPair}. */
 class PairEnd implements NetBackend {
   readonly vnetHeader: boolean;
+  /** UDP segmentation crosses with the headers (each device drops what its driver did not negotiate). */
+  readonly uso: boolean;
   peer!: PairEnd;
   /** Frames dropped at this end because its queue was full. */
   dropped = 0;
@@ -21,6 +23,7 @@ class PairEnd implements NetBackend {
 
   constructor(vnetHeader: boolean, limit: number) {
     this.vnetHeader = vnetHeader;
+    this.uso = vnetHeader;
     this.#limit = limit;
   }
 

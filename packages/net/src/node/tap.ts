@@ -47,6 +47,8 @@ export class TapBackend implements NetBackend {
   readonly vnetHeader: boolean;
   /** The kernel sets VIRTIO_NET_HDR_F_DATA_VALID only for checksums it validated. */
   readonly checksumsValidated = true;
+  /** The kernel handles VIRTIO_NET_HDR_GSO_UDP_L4 (Linux 6.2 and later; probed with TUNSETOFFLOAD). */
+  readonly uso: boolean;
   /** The interface name the kernel gave (resolves patterns like "tap%d"). */
   readonly name: string;
   /** Frames write(2) refused (interface down, no carrier); they are dropped as a wire drops them. */
@@ -83,6 +85,7 @@ export class TapBackend implements NetBackend {
     const path = opts.path ?? '/dev/net/tun';
     const fd = libc.open(path, libc.O_RDWR | libc.O_NONBLOCK | libc.O_CLOEXEC);
     if (fd < 0) throw new TapError(`open ${path}`, libc.errno());
+    let uso = false;
     try {
       const ifr = new Uint8Array(libc.IFREQ_SIZE);
       ifr.set(nameBytes);
@@ -94,6 +97,7 @@ export class TapBackend implements NetBackend {
       if (this.vnetHeader) {
         const size = Uint8Array.of(TAP_VNET_HDR_SIZE, 0, 0, 0);
         if (libc.ioctlBuffer(fd, libc.TUNSETVNETHDRSZ, size) < 0) throw new TapError('TUNSETVNETHDRSZ', libc.errno());
+        uso = libc.ioctlValue(fd, libc.TUNSETOFFLOAD, libc.TUN_F_CSUM | libc.TUN_F_USO4 | libc.TUN_F_USO6) >= 0;
         if (libc.ioctlValue(fd, libc.TUNSETOFFLOAD, 0) < 0) throw new TapError('TUNSETOFFLOAD', libc.errno());
       }
     } catch (err) {
@@ -106,6 +110,7 @@ export class TapBackend implements NetBackend {
       libc.close(fd);
       throw new TapError('eventfd', e);
     }
+    this.uso = uso;
     this.#fd = fd;
     this.#efd = efd;
     this.#slots = slots;
@@ -173,10 +178,8 @@ export class TapBackend implements NetBackend {
       if (o.uso4) flags |= libc.TUN_F_USO4;
       if (o.uso6) flags |= libc.TUN_F_USO6;
     }
-    // Kernels without UFO (or before 6.2, USO) refuse those flags: retry without them (the
-    // kernel then segments such packets itself).
-    const optional = libc.TUN_F_UFO | libc.TUN_F_USO4 | libc.TUN_F_USO6;
-    if (libc.ioctlValue(this.#fd, libc.TUNSETOFFLOAD, flags) < 0 && libc.ioctlValue(this.#fd, libc.TUNSETOFFLOAD, flags & ~optional) < 0) {
+    // Kernels without UFO refuse TUN_F_UFO: retry without it (the device drops such frames anyway).
+    if (libc.ioctlValue(this.#fd, libc.TUNSETOFFLOAD, flags) < 0 && libc.ioctlValue(this.#fd, libc.TUNSETOFFLOAD, flags & ~libc.TUN_F_UFO) < 0) {
       throw new TapError('TUNSETOFFLOAD', libc.errno());
     }
   }
