@@ -9,8 +9,7 @@
  *  17: u8   rss_max_key_size                   with VIRTIO_NET_F_RSS or VIRTIO_NET_F_HASH_REPORT
  *  18: le16 rss_max_indirection_table_length   with VIRTIO_NET_F_RSS
  *  20: le32 supported_hash_types               with VIRTIO_NET_F_RSS or VIRTIO_NET_F_HASH_REPORT
- * supported_tunnel_types (VIRTIO_NET_F_HASH_TUNNEL) is not offered, so the configuration
- * space ends after supported_hash_types.
+ *  24: le32 supported_tunnel_types             with VIRTIO_NET_F_HASH_TUNNEL
  */
 import { ETH_ALEN } from './protocol.js';
 
@@ -25,16 +24,18 @@ export const NetConfigOffset = {
   rss_max_key_size: 17,
   rss_max_indirection_table_length: 18,
   supported_hash_types: 20,
+  supported_tunnel_types: 24,
 } as const;
 
 /** Size of the configuration space this device exposes, in bytes. */
-export const NET_CONFIG_SIZE = 24;
+export const NET_CONFIG_SIZE = 28;
 
 /** The hash capabilities in the configuration space (all 0 when neither RSS nor HASH_REPORT is offered). */
 export interface HashCapabilities {
   readonly maxKeySize: number;
   readonly maxIndirectionTableLength: number;
   readonly supportedHashTypes: number;
+  readonly supportedTunnelTypes: number;
 }
 
 /** speed when unknown. */
@@ -57,6 +58,7 @@ export class NetConfig {
     this.#view.setUint8(NetConfigOffset.rss_max_key_size, hash.maxKeySize);
     this.#view.setUint16(NetConfigOffset.rss_max_indirection_table_length, hash.maxIndirectionTableLength, true);
     this.#view.setUint32(NetConfigOffset.supported_hash_types, hash.supportedHashTypes, true);
+    this.#view.setUint32(NetConfigOffset.supported_tunnel_types, hash.supportedTunnelTypes, true);
     this.#view.setUint16(NetConfigOffset.max_virtqueue_pairs, maxPairs, true);
     this.#view.setUint16(NetConfigOffset.mtu, mtu, true);
     this.#view.setUint32(NetConfigOffset.speed, speed, true);

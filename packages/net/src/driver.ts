@@ -21,6 +21,7 @@ import { NetDriverError } from './errors.js';
 import { decodeNetHeader, encodeNetHeader, PLAIN_HEADER, type NetHeader } from './header.js';
 import { headersLength } from './hdrlen.js';
 import { GUEST_OFFLOAD_BITS } from './offloads/guest.js';
+import { VIRTIO_NET_HASH_TUNNEL_TYPE_ALL } from './rss/tunnel.js';
 import { encodeHashConfig, encodeRssConfig, type RssConfig, type RssLimits } from './rss/encode.js';
 import { decodeStatsReplies, encodeStatsRequest, type StatsReply, type StatsRequest } from './stats/decode.js';
 import {
@@ -34,6 +35,8 @@ import {
   VIRTIO_NET_CTRL_MAC_TABLE_SET,
   VIRTIO_NET_CTRL_GUEST_OFFLOADS,
   VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET,
+  VIRTIO_NET_CTRL_HASH_TUNNEL,
+  VIRTIO_NET_CTRL_HASH_TUNNEL_SET,
   VIRTIO_NET_CTRL_MQ,
   VIRTIO_NET_CTRL_MQ_HASH_CONFIG,
   VIRTIO_NET_CTRL_MQ_RSS_CONFIG,
@@ -74,6 +77,7 @@ import {
   VIRTIO_NET_F_GUEST_USO4,
   VIRTIO_NET_F_GUEST_USO6,
   VIRTIO_NET_F_HASH_REPORT,
+  VIRTIO_NET_F_HASH_TUNNEL,
   VIRTIO_NET_F_HOST_ECN,
   VIRTIO_NET_F_HOST_TSO4,
   VIRTIO_NET_F_HOST_TSO6,
@@ -145,7 +149,8 @@ export const NET_OFFLOAD_FEATURES = featureMask(
 
 /**
  * Control queue features the driver supports but does not accept by default: CTRL_RX_EXTRA,
- * RSS, HASH_REPORT (the header grows to 20 bytes), NOTF_COAL, VQ_NOTF_COAL, DEVICE_STATS.
+ * RSS, HASH_REPORT (the header grows to 20 bytes), HASH_TUNNEL, NOTF_COAL, VQ_NOTF_COAL,
+ * DEVICE_STATS.
  */
 export const NET_CONTROL_EXTRA_FEATURES = featureMask(
   VIRTIO_NET_F_CTRL_RX_EXTRA,
@@ -154,6 +159,7 @@ export const NET_CONTROL_EXTRA_FEATURES = featureMask(
   VIRTIO_NET_F_NOTF_COAL,
   VIRTIO_NET_F_VQ_NOTF_COAL,
   VIRTIO_NET_F_DEVICE_STATS,
+  VIRTIO_NET_F_HASH_TUNNEL,
 );
 
 // Spec 5.1.3.1; ECN is kept only with TSO4 (stricter than "TSO4 or TSO6"). HASH_REPORT and
@@ -182,6 +188,8 @@ const DEPENDENCIES: readonly FeatureDependency[] = [
   [VIRTIO_NET_F_CTRL_RX_EXTRA, VIRTIO_NET_F_CTRL_VQ],
   [VIRTIO_NET_F_DEVICE_STATS, VIRTIO_NET_F_CTRL_VQ],
   [VIRTIO_NET_F_CTRL_GUEST_OFFLOADS, VIRTIO_NET_F_CTRL_VQ],
+  // "CTRL_VQ along with RSS or HASH_REPORT": kept only with RSS here (stricter).
+  [VIRTIO_NET_F_HASH_TUNNEL, VIRTIO_NET_F_CTRL_VQ, VIRTIO_NET_F_RSS],
 ];
 
 export interface NetDriverOptions {
@@ -272,7 +280,7 @@ export class NetDriver {
     let mtu = 1500;
     let mac: Uint8Array | undefined;
     let ctrlIndex = -1;
-    let limits: RssLimits = { maxKeySize: 0, maxIndirectionTableLength: 0, supportedHashTypes: 0, pairs: 1 };
+    let limits: RssLimits = { maxKeySize: 0, maxIndirectionTableLength: 0, supportedHashTypes: 0, supportedTunnelTypes: 0, pairs: 1 };
     this.device = initializeDevice(transport, {
       memory: opts.memory,
       allocator: opts.allocator,
@@ -291,6 +299,8 @@ export class NetDriver {
             maxKeySize: config.u8(C.rss_max_key_size),
             maxIndirectionTableLength: rss ? config.u16(C.rss_max_indirection_table_length) : 0,
             supportedHashTypes: config.u32(C.supported_hash_types),
+            // [net.drv.47]: bits the specification does not define are ignored.
+            supportedTunnelTypes: hasFeature(f, VIRTIO_NET_F_HASH_TUNNEL) ? config.u32(C.supported_tunnel_types) & VIRTIO_NET_HASH_TUNNEL_TYPE_ALL : 0,
             pairs,
           };
         }
@@ -730,6 +740,22 @@ export class NetDriver {
     this.#need(VIRTIO_NET_F_HASH_REPORT, 'net.dev.71', 'VIRTIO_NET_CTRL_MQ_HASH_CONFIG needs VIRTIO_NET_F_HASH_REPORT');
     if (this.#has(VIRTIO_NET_F_RSS)) throw new NetDriverError('not-negotiated', 'with VIRTIO_NET_F_RSS the hash is configured by VIRTIO_NET_CTRL_MQ_RSS_CONFIG');
     return this.#command(VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_HASH_CONFIG, encodeHashConfig(hashTypes, key, this.rssLimits));
+  }
+
+  /**
+   * VIRTIO_NET_CTRL_HASH_TUNNEL_SET: the encapsulation types (VIRTIO_NET_HASH_TUNNEL_TYPE_*)
+   * whose inner header is hashed; 0 hashes the outer header of every packet.
+   * @throws NetDriverError 'not-negotiated' without HASH_TUNNEL (net.drv.45); 'not-allowed' for
+   *   types not in supported_tunnel_types (net.drv.46)
+   */
+  setHashTunnel(types: number): Promise<boolean> {
+    this.#need(VIRTIO_NET_F_HASH_TUNNEL, 'net.drv.45', 'VIRTIO_NET_CTRL_HASH_TUNNEL_SET needs VIRTIO_NET_F_HASH_TUNNEL');
+    if (!Number.isInteger(types) || types < 0 || (types & ~this.rssLimits.supportedTunnelTypes) !== 0) {
+      throw new NetDriverError('not-allowed', `[net.drv.46] tunnel types 0x${types.toString(16)} are not all in supported_tunnel_types 0x${this.rssLimits.supportedTunnelTypes.toString(16)}`);
+    }
+    const data = new Uint8Array(4);
+    new DataView(data.buffer).setUint32(0, types, true);
+    return this.#command(VIRTIO_NET_CTRL_HASH_TUNNEL, VIRTIO_NET_CTRL_HASH_TUNNEL_SET, data);
   }
 
   /**

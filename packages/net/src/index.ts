@@ -19,6 +19,19 @@ export { decodeNetHeader, encodeNetHeader, PLAIN_HEADER, type NetHeader } from '
 export { NetDriver, NET_CONTROL_EXTRA_FEATURES, NET_DRIVER_FEATURES, NET_OFFLOAD_FEATURES, type NetDriverOptions } from './driver.js';
 export { Toeplitz, TOEPLITZ_KEY_SIZE, TOEPLITZ_MAX_INPUT } from './rss/toeplitz.js';
 export { RSS_MAX_INDIRECTION_TABLE_LENGTH, RSS_MAX_KEY_SIZE, SUPPORTED_HASH_TYPES } from './rss/state.js';
+export {
+  SUPPORTED_TUNNEL_TYPES,
+  VIRTIO_NET_HASH_TUNNEL_TYPE_ALL,
+  VIRTIO_NET_HASH_TUNNEL_TYPE_GENEVE,
+  VIRTIO_NET_HASH_TUNNEL_TYPE_GRE_2784,
+  VIRTIO_NET_HASH_TUNNEL_TYPE_GRE_2890,
+  VIRTIO_NET_HASH_TUNNEL_TYPE_GRE_7676,
+  VIRTIO_NET_HASH_TUNNEL_TYPE_GRE_UDP,
+  VIRTIO_NET_HASH_TUNNEL_TYPE_IPIP,
+  VIRTIO_NET_HASH_TUNNEL_TYPE_NVGRE,
+  VIRTIO_NET_HASH_TUNNEL_TYPE_VXLAN,
+  VIRTIO_NET_HASH_TUNNEL_TYPE_VXLAN_GPE,
+} from './rss/tunnel.js';
 export type { RssConfig, RssLimits } from './rss/encode.js';
 export type { CoalesceParams } from './coalesce/notifier.js';
 export { systemTimer, type CoalesceTimer } from './coalesce/timer.js';

@@ -14,6 +14,7 @@ import {
   VIRTIO_NET_F_CTRL_VQ,
   VIRTIO_NET_F_GUEST_ANNOUNCE,
   VIRTIO_NET_F_HASH_REPORT,
+  VIRTIO_NET_F_HASH_TUNNEL,
   VIRTIO_NET_F_HOST_ECN,
   VIRTIO_NET_F_HOST_TSO4,
   VIRTIO_NET_F_HOST_TSO6,
@@ -53,6 +54,7 @@ export interface Negotiated {
   readonly notfCoal: boolean;
   readonly vqNotfCoal: boolean;
   readonly deviceStats: boolean;
+  readonly hashTunnel: boolean;
 }
 
 export function negotiated(f: bigint): Negotiated {
@@ -86,5 +88,6 @@ export function negotiated(f: bigint): Negotiated {
     notfCoal: has(VIRTIO_NET_F_NOTF_COAL),
     vqNotfCoal: has(VIRTIO_NET_F_VQ_NOTF_COAL),
     deviceStats: has(VIRTIO_NET_F_DEVICE_STATS),
+    hashTunnel: has(VIRTIO_NET_F_HASH_TUNNEL),
   };
 }

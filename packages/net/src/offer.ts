@@ -34,6 +34,7 @@ import {
   VIRTIO_NET_F_GUEST_USO4,
   VIRTIO_NET_F_GUEST_USO6,
   VIRTIO_NET_F_HASH_REPORT,
+  VIRTIO_NET_F_HASH_TUNNEL,
   VIRTIO_NET_F_HOST_ECN,
   VIRTIO_NET_F_HOST_TSO4,
   VIRTIO_NET_F_HOST_TSO6,
@@ -58,6 +59,7 @@ import {
   type HashCapabilities,
 } from './config.js';
 import { RSS_MAX_INDIRECTION_TABLE_LENGTH, RSS_MAX_KEY_SIZE, SUPPORTED_HASH_TYPES } from './rss/state.js';
+import { SUPPORTED_TUNNEL_TYPES } from './rss/tunnel.js';
 
 export interface NetDeviceOptions {
   readonly backend: NetBackend;
@@ -125,6 +127,7 @@ const CONTROL_FEATURES = featureMask(
   VIRTIO_NET_F_NOTF_COAL,
   VIRTIO_NET_F_VQ_NOTF_COAL,
   VIRTIO_NET_F_DEVICE_STATS,
+  VIRTIO_NET_F_HASH_TUNNEL,
 );
 
 /**
@@ -151,6 +154,8 @@ export const FEATURE_REQUIREMENTS: readonly (readonly [number, ...number[]])[] =
   [VIRTIO_NET_F_NOTF_COAL, VIRTIO_NET_F_CTRL_VQ],
   [VIRTIO_NET_F_VQ_NOTF_COAL, VIRTIO_NET_F_CTRL_VQ],
   [VIRTIO_NET_F_RSS, VIRTIO_NET_F_CTRL_VQ],
+  [VIRTIO_NET_F_HASH_TUNNEL, VIRTIO_NET_F_CTRL_VQ],
+  [VIRTIO_NET_F_HASH_TUNNEL, VIRTIO_NET_F_RSS, VIRTIO_NET_F_HASH_REPORT],
 ];
 
 /** Whether `features` meets {@link FEATURE_REQUIREMENTS}. */
@@ -220,6 +225,7 @@ export function resolveOffer(opts: NetDeviceOptions): NetOffer {
     maxKeySize: hashing ? RSS_MAX_KEY_SIZE : 0,
     maxIndirectionTableLength: rss ? RSS_MAX_INDIRECTION_TABLE_LENGTH : 0,
     supportedHashTypes: hashing ? SUPPORTED_HASH_TYPES : 0,
+    supportedTunnelTypes: hasFeature(features, VIRTIO_NET_F_HASH_TUNNEL) ? SUPPORTED_TUNNEL_TYPES : 0,
   };
   return {
     hash,

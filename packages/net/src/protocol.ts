@@ -34,6 +34,8 @@ export const VIRTIO_NET_F_MQ = 22;
 export const VIRTIO_NET_F_CTRL_MAC_ADDR = 23;
 /** Device statistics through the control queue (VIRTIO_NET_CTRL_STATS). */
 export const VIRTIO_NET_F_DEVICE_STATS = 50;
+/** Inner header hash of encapsulated packets (VIRTIO_NET_CTRL_HASH_TUNNEL_SET). */
+export const VIRTIO_NET_F_HASH_TUNNEL = 51;
 /** Per-virtqueue notification coalescing (VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET / _GET). */
 export const VIRTIO_NET_F_VQ_NOTF_COAL = 52;
 /** Notification coalescing for all transmit / receive queues (VIRTIO_NET_CTRL_NOTF_COAL_TX_SET / _RX_SET). */
@@ -142,6 +144,9 @@ export const VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MAX = 0x8000;
 
 export const VIRTIO_NET_CTRL_GUEST_OFFLOADS = 5;
 export const VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET = 0;
+
+export const VIRTIO_NET_CTRL_HASH_TUNNEL = 7;
+export const VIRTIO_NET_CTRL_HASH_TUNNEL_SET = 0;
 
 export const VIRTIO_NET_CTRL_NOTF_COAL = 6;
 export const VIRTIO_NET_CTRL_NOTF_COAL_TX_SET = 0;

@@ -10,6 +10,7 @@ import {
   NetConfigOffset,
   NetDriverError,
   RSS_MAX_INDIRECTION_TABLE_LENGTH,
+  SUPPORTED_TUNNEL_TYPES,
   VIRTIO_NET_CTRL_MQ,
   VIRTIO_NET_CTRL_MQ_HASH_CONFIG,
   VIRTIO_NET_CTRL_MQ_RSS_CONFIG,
@@ -74,7 +75,13 @@ describe('hash capabilities and feature offers', () => {
     expect(r.device.readConfig(NetConfigOffset.rss_max_key_size, 1)).toBeGreaterThanOrEqual(40);
     expect(r.device.readConfig(NetConfigOffset.rss_max_indirection_table_length, 2)).toBeGreaterThanOrEqual(128);
     expect(r.device.readConfig(NetConfigOffset.supported_hash_types, 4)).toBe(VIRTIO_NET_HASH_TYPE_ALL);
-    expect(r.driver.rssLimits).toEqual({ maxKeySize: 40, maxIndirectionTableLength: RSS_MAX_INDIRECTION_TABLE_LENGTH, supportedHashTypes: 0x1ff, pairs: PAIRS });
+    expect(r.driver.rssLimits).toEqual({
+      maxKeySize: 40,
+      maxIndirectionTableLength: RSS_MAX_INDIRECTION_TABLE_LENGTH,
+      supportedHashTypes: 0x1ff,
+      supportedTunnelTypes: SUPPORTED_TUNNEL_TYPES,
+      pairs: PAIRS,
+    });
     expect(r.driver.hdrSize).toBe(VIRTIO_NET_HDR_HASH_SIZE);
   });
 

@@ -14,6 +14,7 @@ import type { NetOffloads } from '../backend.js';
 import type { Negotiated } from '../negotiated.js';
 import { offloadsFromBits } from '../offloads/guest.js';
 import type { RxHash } from '../rss/state.js';
+import { SUPPORTED_TUNNEL_TYPES } from '../rss/tunnel.js';
 import { CVQ_COMMANDS, CVQ_OK, type DeviceCounters } from '../stats/counters.js';
 import { statsCommand } from '../stats/command.js';
 import { CtrlReply } from './reply.js';
@@ -26,6 +27,8 @@ import {
   VIRTIO_NET_CTRL_MAC_TABLE_SET,
   VIRTIO_NET_CTRL_GUEST_OFFLOADS,
   VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET,
+  VIRTIO_NET_CTRL_HASH_TUNNEL,
+  VIRTIO_NET_CTRL_HASH_TUNNEL_SET,
   VIRTIO_NET_CTRL_MQ,
   VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN,
   VIRTIO_NET_CTRL_MQ_HASH_CONFIG,
@@ -195,6 +198,14 @@ function command(cls: number, cmd: number, data: Uint8Array, t: CtrlTarget): boo
       const bits = dv.getBigUint64(0, true);
       if ((bits & ~neg.guestBits) !== 0n) return false;
       return t.setGuestOffloads(offloadsFromBits(bits));
+    }
+    case VIRTIO_NET_CTRL_HASH_TUNNEL: {
+      // [net.dev.55]: types not in supported_tunnel_types are refused; [net.dev.56]: 0 disables.
+      if (!neg.hashTunnel || cmd !== VIRTIO_NET_CTRL_HASH_TUNNEL_SET || data.length !== 4) return false;
+      const types = dv.getUint32(0, true);
+      if (types & ~SUPPORTED_TUNNEL_TYPES) return false;
+      t.hash.hasher.tunnelTypes = types;
+      return true;
     }
     case VIRTIO_NET_CTRL_NOTF_COAL:
       return coalesceCommand(cmd, data, t, t.reply);

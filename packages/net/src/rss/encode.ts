@@ -24,6 +24,8 @@ export interface RssLimits {
   readonly maxKeySize: number;
   readonly maxIndirectionTableLength: number;
   readonly supportedHashTypes: number;
+  /** supported_tunnel_types, bits this specification does not define ignored (net.drv.47). */
+  readonly supportedTunnelTypes: number;
   /** Receive queue pairs the driver enabled (receiveq1 .. receiveqN). */
   readonly pairs: number;
 }

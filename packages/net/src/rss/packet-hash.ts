@@ -27,6 +27,7 @@ import {
   VIRTIO_NET_HASH_TYPE_UDPv6,
 } from '../protocol.js';
 import { Toeplitz } from './toeplitz.js';
+import { InnerHeader } from './tunnel.js';
 
 const ETH_P_IP = 0x0800;
 const ETH_P_IPV6 = 0x86dd;
@@ -52,6 +53,9 @@ export class PacketHasher {
   hashTypes = 0;
   /** The hash of the last packet {@link compute} reported a type for. */
   value = 0;
+  /** Encapsulation types whose inner header is hashed (VIRTIO_NET_CTRL_HASH_TUNNEL_SET); 0: the outer header. */
+  tunnelTypes = 0;
+  readonly #inner = new InnerHeader();
   readonly toeplitz = new Toeplitz();
   // Scratch of the IPv6 extension header walk.
   #home = -1;
@@ -72,6 +76,10 @@ export class PacketHasher {
       if (frame.length < 18) return VIRTIO_NET_HASH_REPORT_NONE;
       type = be16(frame, 16);
       l3 = 18;
+    }
+    if (this.tunnelTypes !== 0 && this.#inner.find(frame, type, l3, this.tunnelTypes)) {
+      type = this.#inner.type;
+      l3 = this.#inner.l3;
     }
     if (type === ETH_P_IP) return this.#ipv4(frame, l3);
     if (type === ETH_P_IPV6) return this.#ipv6(frame, l3);
