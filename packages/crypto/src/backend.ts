@@ -79,3 +79,31 @@ export interface AeadBackend {
    */
   createAeadSession(algo: number, key: Uint8Array, tagLen: number): Promise<AeadSession | null>;
 }
+
+/**
+ * A keyed asymmetric cipher. Every method rejects for inputs the key or padding cannot take
+ * (VIRTIO_CRYPTO_ERR): data too long, a value not below the modulus, an operation the key type
+ * or padding does not allow, a malformed padding on decryption.
+ */
+export interface AkcipherSession {
+  /** The public-key operation on `src`. */
+  encrypt(src: Uint8Array): Promise<Uint8Array>;
+  /** The private-key operation on `src` (private keys only). */
+  decrypt(src: Uint8Array): Promise<Uint8Array>;
+  /** Signs `src`, usually a digest (private keys only). */
+  sign(src: Uint8Array): Promise<Uint8Array>;
+  /** @returns whether `signature` is a signature of `data` (false: VIRTIO_CRYPTO_KEY_REJECTED) */
+  verify(signature: Uint8Array, data: Uint8Array): Promise<boolean>;
+}
+
+/** The engine behind the AKCIPHER service (spec 5.9.7.7). */
+export interface AkcipherBackend {
+  /** The VIRTIO_CRYPTO_AKCIPHER_* algorithms offered (bits of akcipher_algo). */
+  readonly akcipherAlgorithms: readonly number[];
+  /**
+   * Creates a session from a DER key (RSA: PKCS#1 RSAPublicKey or RSAPrivateKey) and the 44
+   * bytes of algo_flf (RSA: virtio_crypto_rsa_session_para). Resolves null when the algorithm or
+   * its parameters are unsupported (VIRTIO_CRYPTO_NOTSUPP); rejects for a malformed key (VIRTIO_CRYPTO_ERR).
+   */
+  createAkcipherSession(algo: number, keyType: 'public' | 'private', key: Uint8Array, para: Uint8Array): Promise<AkcipherSession | null>;
+}

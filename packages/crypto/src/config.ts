@@ -31,6 +31,8 @@ export interface CryptoConfigFields {
   readonly macAlgos?: bigint;
   /** Bit mask of AEAD algorithms (default 0). */
   readonly aeadAlgos?: number;
+  /** Bit mask of AKCIPHER algorithms (default 0). */
+  readonly akcipherAlgos?: number;
   /** max_auth_key_len in bytes (default 0). */
   readonly maxAuthKeyLen?: number;
   /** max_size in bytes. */
@@ -56,6 +58,7 @@ export class CryptoConfigSpace {
     dv.setUint32(CryptoConfigOffset.aead_algo, f.aeadAlgos ?? 0, true);
     dv.setUint32(CryptoConfigOffset.max_cipher_key_len, f.maxCipherKeyLen, true);
     dv.setUint32(CryptoConfigOffset.max_auth_key_len, f.maxAuthKeyLen ?? 0, true);
+    dv.setUint32(CryptoConfigOffset.akcipher_algo, f.akcipherAlgos ?? 0, true);
     dv.setBigUint64(CryptoConfigOffset.max_size, BigInt(f.maxSize), true);
   }
 

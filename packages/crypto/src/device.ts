@@ -1,5 +1,5 @@
 /**
- * The virtio crypto device, device side (spec 5.9): CIPHER, HASH, MAC and AEAD services. The
+ * The virtio crypto device, device side (spec 5.9): CIPHER, HASH, MAC, AEAD and AKCIPHER services. The
  * controlq creates and destroys sessions, the data queues run operations with them (session
  * mode) or with parameters of their own (stateless mode). Requests use the formats without
  * VIRTIO_CRYPTO_F_REVISION_1 (fixed-length parts padded to 56 and 48 bytes) or, when the driver
@@ -19,13 +19,15 @@ import {
   type VirtioDevice,
 } from '@virtio/core';
 import { ChainReader, ChainWriter, type DescriptorChain, type DeviceQueue, type Segment } from '@virtio/ring';
-import type { AeadBackend, CipherBackend, HashBackend, MacBackend } from './backend.js';
+import type { AeadBackend, AkcipherBackend, CipherBackend, HashBackend, MacBackend } from './backend.js';
 import { CryptoConfigSpace, VIRTIO_CRYPTO_CONFIG_SIZE } from './config.js';
 import { DESTROY_FLF } from './layout.js';
 import { parseDataRequest, type Outcome } from './operations.js';
 import {
   VIRTIO_CRYPTO_AEAD_CREATE_SESSION,
   VIRTIO_CRYPTO_AEAD_DESTROY_SESSION,
+  VIRTIO_CRYPTO_AKCIPHER_CREATE_SESSION,
+  VIRTIO_CRYPTO_AKCIPHER_DESTROY_SESSION,
   VIRTIO_CRYPTO_CIPHER_CREATE_SESSION,
   VIRTIO_CRYPTO_CIPHER_DESTROY_SESSION,
   VIRTIO_CRYPTO_CREATE_SESSION_INPUT_SIZE,
@@ -33,6 +35,7 @@ import {
   VIRTIO_CRYPTO_CTRLQ_OP_SPEC_HDR_LEGACY,
   VIRTIO_CRYPTO_ERR,
   VIRTIO_CRYPTO_F_AEAD_STATELESS_MODE,
+  VIRTIO_CRYPTO_F_AKCIPHER_STATELESS_MODE,
   VIRTIO_CRYPTO_F_CIPHER_STATELESS_MODE,
   VIRTIO_CRYPTO_F_HASH_STATELESS_MODE,
   VIRTIO_CRYPTO_F_MAC_STATELESS_MODE,
@@ -46,6 +49,7 @@ import {
   VIRTIO_CRYPTO_OK,
   VIRTIO_CRYPTO_S_HW_READY,
   VIRTIO_CRYPTO_SERVICE_AEAD,
+  VIRTIO_CRYPTO_SERVICE_AKCIPHER,
   VIRTIO_CRYPTO_SERVICE_CIPHER,
   VIRTIO_CRYPTO_SERVICE_HASH,
   VIRTIO_CRYPTO_SERVICE_MAC,
@@ -63,6 +67,8 @@ export interface CryptoDeviceOptions {
   readonly mac?: MacBackend;
   /** The AEAD service's engine (e.g. `WebCryptoAeadBackend`); not offered without it. */
   readonly aead?: AeadBackend;
+  /** The AKCIPHER service's engine (e.g. `RsaAkcipherBackend`); not offered without it. */
+  readonly akcipher?: AkcipherBackend;
   /** Data queues (max_dataqueues), 1..65535, default 1. */
   readonly dataQueues?: number;
   /** Maximum size of every queue, default 256. */
@@ -86,6 +92,7 @@ const STATELESS_BIT: Readonly<Record<number, number>> = {
   [VIRTIO_CRYPTO_SERVICE_HASH]: VIRTIO_CRYPTO_F_HASH_STATELESS_MODE,
   [VIRTIO_CRYPTO_SERVICE_MAC]: VIRTIO_CRYPTO_F_MAC_STATELESS_MODE,
   [VIRTIO_CRYPTO_SERVICE_AEAD]: VIRTIO_CRYPTO_F_AEAD_STATELESS_MODE,
+  [VIRTIO_CRYPTO_SERVICE_AKCIPHER]: VIRTIO_CRYPTO_F_AKCIPHER_STATELESS_MODE,
 };
 
 /** Destroy opcodes and the service whose sessions each ends. */
@@ -94,12 +101,14 @@ const DESTROY_SERVICE: Readonly<Record<number, number>> = {
   [VIRTIO_CRYPTO_HASH_DESTROY_SESSION]: VIRTIO_CRYPTO_SERVICE_HASH,
   [VIRTIO_CRYPTO_MAC_DESTROY_SESSION]: VIRTIO_CRYPTO_SERVICE_MAC,
   [VIRTIO_CRYPTO_AEAD_DESTROY_SESSION]: VIRTIO_CRYPTO_SERVICE_AEAD,
+  [VIRTIO_CRYPTO_AKCIPHER_DESTROY_SESSION]: VIRTIO_CRYPTO_SERVICE_AKCIPHER,
 };
 const CREATE_OPCODES: ReadonlySet<number> = new Set([
   VIRTIO_CRYPTO_CIPHER_CREATE_SESSION,
   VIRTIO_CRYPTO_HASH_CREATE_SESSION,
   VIRTIO_CRYPTO_MAC_CREATE_SESSION,
   VIRTIO_CRYPTO_AEAD_CREATE_SESSION,
+  VIRTIO_CRYPTO_AKCIPHER_CREATE_SESSION,
 ]);
 
 
@@ -151,18 +160,21 @@ export class CryptoDevice implements VirtioDevice {
     const hashAlgos = Number(mask(opts.hash?.hashAlgorithms, 12));
     const macAlgos = mask(opts.mac?.macAlgorithms, 54);
     const aeadAlgos = Number(mask(opts.aead?.aeadAlgorithms, 3));
+    const akcipherAlgos = Number(mask(opts.akcipher?.akcipherAlgorithms, 2));
     this.#services = {
       cipher: cipherAlgos !== 0n ? opts.backend : undefined,
       hash: hashAlgos !== 0 ? opts.hash : undefined,
       mac: macAlgos !== 0n ? opts.mac : undefined,
       aead: aeadAlgos !== 0 ? opts.aead : undefined,
+      akcipher: akcipherAlgos !== 0 ? opts.akcipher : undefined,
     };
     const sv = this.#services;
     this.#offered =
       (sv.cipher ? 1 << VIRTIO_CRYPTO_SERVICE_CIPHER : 0) |
       (sv.hash ? 1 << VIRTIO_CRYPTO_SERVICE_HASH : 0) |
       (sv.mac ? 1 << VIRTIO_CRYPTO_SERVICE_MAC : 0) |
-      (sv.aead ? 1 << VIRTIO_CRYPTO_SERVICE_AEAD : 0);
+      (sv.aead ? 1 << VIRTIO_CRYPTO_SERVICE_AEAD : 0) |
+      (sv.akcipher ? 1 << VIRTIO_CRYPTO_SERVICE_AKCIPHER : 0);
     this.#config = new CryptoConfigSpace({
       status: VIRTIO_CRYPTO_S_HW_READY,
       maxDataqueues: n,
@@ -171,6 +183,7 @@ export class CryptoDevice implements VirtioDevice {
       hashAlgos,
       macAlgos,
       aeadAlgos,
+      akcipherAlgos,
       maxCipherKeyLen: maxCipherKeyLen(sv),
       maxAuthKeyLen: sv.mac ? sv.mac.maxAuthKeyLen : 0,
       maxSize: this.#maxSize,

@@ -26,6 +26,14 @@ import {
   VIRTIO_CRYPTO_AEAD_DECRYPT,
   VIRTIO_CRYPTO_AEAD_DESTROY_SESSION,
   VIRTIO_CRYPTO_AEAD_ENCRYPT,
+  VIRTIO_CRYPTO_AKCIPHER_CREATE_SESSION,
+  VIRTIO_CRYPTO_AKCIPHER_DECRYPT,
+  VIRTIO_CRYPTO_AKCIPHER_DESTROY_SESSION,
+  VIRTIO_CRYPTO_AKCIPHER_ENCRYPT,
+  VIRTIO_CRYPTO_AKCIPHER_KEY_TYPE_PRIVATE,
+  VIRTIO_CRYPTO_AKCIPHER_KEY_TYPE_PUBLIC,
+  VIRTIO_CRYPTO_AKCIPHER_SIGN,
+  VIRTIO_CRYPTO_AKCIPHER_VERIFY,
   VIRTIO_CRYPTO_CIPHER_CREATE_SESSION,
   VIRTIO_CRYPTO_CIPHER_DECRYPT,
   VIRTIO_CRYPTO_CIPHER_DESTROY_SESSION,
@@ -33,6 +41,7 @@ import {
   VIRTIO_CRYPTO_CTRLQ_OP_SPEC_HDR_LEGACY,
   VIRTIO_CRYPTO_DATAQ_OP_SPEC_HDR_LEGACY,
   VIRTIO_CRYPTO_F_AEAD_STATELESS_MODE,
+  VIRTIO_CRYPTO_F_AKCIPHER_STATELESS_MODE,
   VIRTIO_CRYPTO_F_CIPHER_STATELESS_MODE,
   VIRTIO_CRYPTO_F_HASH_STATELESS_MODE,
   VIRTIO_CRYPTO_F_MAC_STATELESS_MODE,
@@ -48,6 +57,7 @@ import {
   VIRTIO_CRYPTO_OP_ENCRYPT,
   VIRTIO_CRYPTO_S_HW_READY,
   VIRTIO_CRYPTO_SERVICE_AEAD,
+  VIRTIO_CRYPTO_SERVICE_AKCIPHER,
   VIRTIO_CRYPTO_SERVICE_CIPHER,
   VIRTIO_CRYPTO_SERVICE_HASH,
   VIRTIO_CRYPTO_SERVICE_MAC,
@@ -61,6 +71,7 @@ export const CRYPTO_DRIVER_FEATURES = featureMask(
   VIRTIO_CRYPTO_F_HASH_STATELESS_MODE,
   VIRTIO_CRYPTO_F_MAC_STATELESS_MODE,
   VIRTIO_CRYPTO_F_AEAD_STATELESS_MODE,
+  VIRTIO_CRYPTO_F_AKCIPHER_STATELESS_MODE,
   VIRTIO_F_INDIRECT_DESC,
   VIRTIO_F_EVENT_IDX,
   VIRTIO_F_RING_PACKED,
@@ -72,6 +83,7 @@ const DEPENDENCIES: readonly FeatureDependency[] = [
   VIRTIO_CRYPTO_F_HASH_STATELESS_MODE,
   VIRTIO_CRYPTO_F_MAC_STATELESS_MODE,
   VIRTIO_CRYPTO_F_AEAD_STATELESS_MODE,
+  VIRTIO_CRYPTO_F_AKCIPHER_STATELESS_MODE,
 ].map((bit) => [bit, VIRTIO_CRYPTO_F_REVISION_1] as const);
 
 const STATELESS_BIT: Readonly<Record<number, number>> = {
@@ -79,6 +91,7 @@ const STATELESS_BIT: Readonly<Record<number, number>> = {
   [VIRTIO_CRYPTO_SERVICE_HASH]: VIRTIO_CRYPTO_F_HASH_STATELESS_MODE,
   [VIRTIO_CRYPTO_SERVICE_MAC]: VIRTIO_CRYPTO_F_MAC_STATELESS_MODE,
   [VIRTIO_CRYPTO_SERVICE_AEAD]: VIRTIO_CRYPTO_F_AEAD_STATELESS_MODE,
+  [VIRTIO_CRYPTO_SERVICE_AKCIPHER]: VIRTIO_CRYPTO_F_AKCIPHER_STATELESS_MODE,
 };
 
 /** Largest IV this driver sends, in bytes. */
@@ -111,6 +124,8 @@ export interface CryptoDriverConfig {
   readonly macAlgos: bigint;
   /** AEAD algorithms offered (bit mask over VIRTIO_CRYPTO_AEAD_*), 0 without the AEAD service. */
   readonly aeadAlgos: number;
+  /** AKCIPHER algorithms offered (bit mask over VIRTIO_CRYPTO_AKCIPHER_*), 0 without the AKCIPHER service. */
+  readonly akcipherAlgos: number;
   /** Largest CIPHER or AEAD key in bytes (0 when neither is offered). */
   readonly maxCipherKeyLen: number;
   /** Largest MAC key in bytes (0 without the MAC service). */
@@ -133,7 +148,34 @@ const DESTROY_OPCODE: Readonly<Record<number, number>> = {
   [VIRTIO_CRYPTO_SERVICE_HASH]: VIRTIO_CRYPTO_HASH_DESTROY_SESSION,
   [VIRTIO_CRYPTO_SERVICE_MAC]: VIRTIO_CRYPTO_MAC_DESTROY_SESSION,
   [VIRTIO_CRYPTO_SERVICE_AEAD]: VIRTIO_CRYPTO_AEAD_DESTROY_SESSION,
+  [VIRTIO_CRYPTO_SERVICE_AKCIPHER]: VIRTIO_CRYPTO_AKCIPHER_DESTROY_SESSION,
 };
+
+/** An AKCIPHER operation; 'verify' checks a signature against signed data. */
+export type AkcipherOp = 'encrypt' | 'decrypt' | 'sign' | 'verify';
+const AKCIPHER_OPCODE: Readonly<Record<AkcipherOp, number>> = {
+  encrypt: VIRTIO_CRYPTO_AKCIPHER_ENCRYPT,
+  decrypt: VIRTIO_CRYPTO_AKCIPHER_DECRYPT,
+  sign: VIRTIO_CRYPTO_AKCIPHER_SIGN,
+  verify: VIRTIO_CRYPTO_AKCIPHER_VERIFY,
+};
+
+/** An RSA key and its parameters (virtio_crypto_rsa_session_para). */
+export interface RsaKeySpec {
+  readonly keyType: 'public' | 'private';
+  /** The DER key (PKCS#1 RSAPublicKey or RSAPrivateKey) in device-readable guest memory. */
+  readonly key: readonly Segment[];
+  /** VIRTIO_CRYPTO_RSA_RAW_PADDING or VIRTIO_CRYPTO_RSA_PKCS1_PADDING. */
+  readonly padding: number;
+  /** VIRTIO_CRYPTO_RSA_* hash of signed digests (PKCS#1 padding). */
+  readonly hash: number;
+}
+
+/** An AKCIPHER result: the status and, for encrypt/decrypt/sign, how many bytes of dst the device wrote. */
+export interface AkcipherResult {
+  readonly status: number;
+  readonly length: number;
+}
 
 export class CryptoDriverError extends Error {
   constructor(
@@ -147,7 +189,8 @@ export class CryptoDriverError extends Error {
 
 class SlotRing {
   readonly free: number[] = [];
-  readonly pending: (((slot: number) => void) | undefined)[];
+  /** Completion of each slot's request, given the used length. */
+  readonly pending: (((len: number) => void) | undefined)[];
   readonly rejecters: (((e: Error) => void) | undefined)[];
   readonly waiting: { go: () => boolean; reject: (e: Error) => void }[] = [];
   kickScheduled = false;
@@ -223,6 +266,7 @@ export class CryptoDriver {
         hashAlgos: offers(VIRTIO_CRYPTO_SERVICE_HASH) ? c.u32(O.hash_algo) : 0,
         macAlgos: mac ? BigInt(c.u32(O.mac_algo_l)) | (BigInt(c.u32(O.mac_algo_h)) << 32n) : 0n,
         aeadAlgos: aead ? c.u32(O.aead_algo) : 0,
+        akcipherAlgos: offers(VIRTIO_CRYPTO_SERVICE_AKCIPHER) ? c.u32(O.akcipher_algo) : 0,
         maxCipherKeyLen: cipher || aead ? c.u32(O.max_cipher_key_len) : 0,
         maxAuthKeyLen: mac ? c.u32(O.max_auth_key_len) : 0,
         maxSize: c.u32(O.max_size) + c.u32(O.max_size + 4) * 2 ** 32,
@@ -309,7 +353,9 @@ export class CryptoDriver {
   }
 
   /** A create-session request: header, `flf` words padded to 56 bytes (op_type at 48 if given), the key, a 16-byte outcome. */
-  #create(opcode: number, algo: number, flf: readonly number[], key: Uint8Array, session: DriverSession, opType?: number): Promise<{ status: number; sessionId: bigint }> {
+  #create(opcode: number, algo: number, flf: readonly number[], key: Uint8Array | readonly Segment[], session: DriverSession, opType?: number): Promise<{ status: number; sessionId: bigint }> {
+    const inline = key instanceof Uint8Array ? key : new Uint8Array(0);
+    const keySegs = key instanceof Uint8Array ? [] : key;
     const m = this.memory;
     // op_flf: padded to 56 bytes without VIRTIO_CRYPTO_F_REVISION_1, its structure's length with it.
     const head = 16 + (this.revision1 ? CREATE_FLF[opcode] : VIRTIO_CRYPTO_CTRLQ_OP_SPEC_HDR_LEGACY);
@@ -319,12 +365,12 @@ export class CryptoDriver {
       m.writeU32(a + 4, algo);
       flf.forEach((v, i) => m.writeU32(a + 16 + 4 * i, v));
       if (opType !== undefined) m.writeU32(a + 16 + 48, opType);
-      m.write(a + head, key);
+      m.write(a + head, inline);
       const input = a + align8(CTRL_REQ + this.#maxKey());
       m.writeU64(input, 0);
       m.writeU32(input + 8, 0xff);
       return {
-        out: [{ addr: a, len: head + key.length }],
+        out: [{ addr: a, len: head + inline.length }, ...keySegs],
         in: [{ addr: input, len: 16 }],
         done: () => {
           const status = m.readU32(input + 8);
@@ -488,6 +534,58 @@ export class CryptoDriver {
     return this.#dataRequest(queue, opcode, VIRTIO_CRYPTO_SERVICE_AEAD, null, [algo, key.length, op, iv.length, tagLen, aadLen, srcLen, dstLen], [key, iv], [...src, ...aad], dst);
   }
 
+  /**
+   * Creates an AKCIPHER session (RSA: `VIRTIO_CRYPTO_AKCIPHER_RSA`) from a DER key in guest memory.
+   * @returns the device's status and, when VIRTIO_CRYPTO_OK, its session id
+   * @throws (rejects) RangeError for an algorithm the device does not offer
+   */
+  async createAkcipherSession(algo: number, spec: RsaKeySpec): Promise<{ status: number; sessionId: bigint }> {
+    if (!offered(BigInt(this.config.akcipherAlgos), algo)) throw new RangeError(`crypto: AKCIPHER algorithm ${algo} not offered`);
+    const keyType = spec.keyType === 'public' ? VIRTIO_CRYPTO_AKCIPHER_KEY_TYPE_PUBLIC : VIRTIO_CRYPTO_AKCIPHER_KEY_TYPE_PRIVATE;
+    // virtio_crypto_akcipher_create_session_flf: algo, key_type, key_len, algo_flf (rsa_session_para: padding_algo, hash_algo).
+    return this.#create(VIRTIO_CRYPTO_AKCIPHER_CREATE_SESSION, algo, [algo, keyType, total(spec.key), spec.padding, spec.hash], spec.key, { service: VIRTIO_CRYPTO_SERVICE_AKCIPHER });
+  }
+
+  /**
+   * Runs an AKCIPHER operation with a session ([crypto.drv.7]): encrypt, decrypt and sign read
+   * `src` and write the result into `dst` (the device reports how much it wrote); verify reads the
+   * signature from `src` and the signed data (usually a digest) from `dst`, which stays
+   * device-readable. @returns the status (verify: VIRTIO_CRYPTO_KEY_REJECTED for a bad signature)
+   * and the result length
+   * @throws (rejects) RangeError for a session the device did not create as an AKCIPHER session or a request over max_size
+   */
+  akcipher(sessionId: bigint, op: AkcipherOp, src: readonly Segment[], dst: readonly Segment[], queue = 0): Promise<AkcipherResult> {
+    if (this.#sessions.get(sessionId)?.service !== VIRTIO_CRYPTO_SERVICE_AKCIPHER) {
+      return Promise.reject(new RangeError(`crypto: session ${sessionId} was not created by the device as an AKCIPHER session`));
+    }
+    const bad = this.#sizeCheck(total(src) + total(dst));
+    if (bad) return Promise.reject(new RangeError(`crypto: ${bad}`));
+    // virtio_crypto_akcipher_data_flf: src_data_len, dst_data_len.
+    return this.#akcipherRequest(queue, op, sessionId, [total(src), total(dst)], [], src, dst);
+  }
+
+  /**
+   * {@link akcipher} in stateless mode ([crypto.drv.7]): the algorithm, key and its parameters
+   * travel with the request. @throws (rejects) RangeError without VIRTIO_CRYPTO_F_AKCIPHER_STATELESS_MODE,
+   * for an algorithm not offered or a request (key included) over max_size
+   */
+  akcipherStateless(algo: number, spec: RsaKeySpec, op: AkcipherOp, src: readonly Segment[], dst: readonly Segment[], queue = 0): Promise<AkcipherResult> {
+    const keyLen = total(spec.key);
+    const bad =
+      this.#statelessCheck(VIRTIO_CRYPTO_SERVICE_AKCIPHER, BigInt(this.config.akcipherAlgos), algo, new Uint8Array(0), 0) ?? this.#sizeCheck(keyLen + total(src) + total(dst));
+    if (bad) return Promise.reject(new RangeError(`crypto: ${bad}`));
+    const keyType = spec.keyType === 'public' ? VIRTIO_CRYPTO_AKCIPHER_KEY_TYPE_PUBLIC : VIRTIO_CRYPTO_AKCIPHER_KEY_TYPE_PRIVATE;
+    // virtio_crypto_akcipher_data_flf_stateless: sess_para (algo, key_type, key_len, rsa_session_para), src_data_len, dst_data_len.
+    return this.#akcipherRequest(queue, op, null, [algo, keyType, keyLen, spec.padding, spec.hash, total(src), total(dst)], spec.key, src, dst);
+  }
+
+  #akcipherRequest(queue: number, op: AkcipherOp, sessionId: bigint | null, flf: readonly number[], key: readonly Segment[], src: readonly Segment[], dst: readonly Segment[]): Promise<AkcipherResult> {
+    const verify = op === 'verify';
+    // VERIFY: src_data is the signature then the signed data; dst_data is empty.
+    const readable = verify ? [...key, ...src, ...dst] : [...key, ...src];
+    return this.#dataRequest(queue, AKCIPHER_OPCODE[op], VIRTIO_CRYPTO_SERVICE_AKCIPHER, sessionId, flf, [], readable, verify ? [] : dst, undefined, true);
+  }
+
   /** Why a stateless request of `service` may not be sent, or undefined. */
   #statelessCheck(service: number, algos: bigint, algo: number, key: Uint8Array, maxKey: number): string | undefined {
     if (!this.statelessMode(service)) return `the stateless mode of service ${service} was not negotiated`;
@@ -518,7 +616,31 @@ export class CryptoDriver {
     readable: readonly Segment[],
     writable: readonly Segment[],
     opType?: number,
-  ): Promise<number> {
+  ): Promise<number>;
+  #dataRequest(
+    queue: number,
+    opcode: number,
+    service: number,
+    sessionId: bigint | null,
+    flf: readonly number[],
+    inline: readonly Uint8Array[],
+    readable: readonly Segment[],
+    writable: readonly Segment[],
+    opType: number | undefined,
+    withLength: true,
+  ): Promise<AkcipherResult>;
+  #dataRequest(
+    queue: number,
+    opcode: number,
+    service: number,
+    sessionId: bigint | null,
+    flf: readonly number[],
+    inline: readonly Uint8Array[],
+    readable: readonly Segment[],
+    writable: readonly Segment[],
+    opType?: number,
+    withLength = false,
+  ): Promise<number | AkcipherResult> {
     const rq = this.#data[queue];
     if (!rq) return Promise.reject(new RangeError(`crypto: no data queue ${queue}`));
     const rev1 = this.revision1;
@@ -539,11 +661,17 @@ export class CryptoDriver {
       }
       const st = rq.slab + (Math.floor((a - rq.slab) / rq.slotSize) + 1) * rq.slotSize - 1;
       m.writeU8(st, 0xff);
-      return { out: [{ addr: a, len: at - a }, ...readable], in: [...writable, { addr: st, len: 1 }], done: () => m.readU8(st) };
+      const dstLen = total(writable);
+      return {
+        out: [{ addr: a, len: at - a }, ...readable],
+        in: [...writable, { addr: st, len: 1 }],
+        // The used length counts the result and the status byte: never believe more than dst holds.
+        done: (len: number) => (withLength ? { status: m.readU8(st), length: Math.max(0, Math.min(len - 1, dstLen)) } : m.readU8(st)),
+      };
     });
   }
 
-  #submit<T>(rq: SlotRing, build: (addr: number) => { out: Segment[]; in: Segment[]; done: () => T }): Promise<T> {
+  #submit<T>(rq: SlotRing, build: (addr: number) => { out: Segment[]; in: Segment[]; done: (len: number) => T }): Promise<T> {
     if (this.#failed) return Promise.reject(this.#failed);
     // [crypto.drv.1] nothing is transmitted while HW_READY is clear.
     if (!this.config.hwReady) return Promise.reject(new CryptoDriverError('not-ready', 'VIRTIO_CRYPTO_S_HW_READY is not set'));
@@ -558,7 +686,7 @@ export class CryptoDriver {
           reject(new RangeError('crypto: the request never fits the queue'));
           return true;
         }
-        rq.pending[slot] = () => resolve(req.done());
+        rq.pending[slot] = (len) => resolve(req.done(len));
         rq.rejecters[slot] = reject;
         if (!rq.kickScheduled) {
           rq.kickScheduled = true;
@@ -592,7 +720,7 @@ export class CryptoDriver {
             rq.pending[used.token] = undefined;
             rq.rejecters[used.token] = undefined;
             rq.free.push(used.token);
-            done?.(used.token);
+            done?.(used.len);
           }
         } while (rq.ring.enableInterrupts());
         while (rq.waiting.length > 0 && rq.free.length > 0 && rq.waiting[0].go()) rq.waiting.shift();

@@ -5,10 +5,12 @@
  */
 import {
   VIRTIO_CRYPTO_AEAD_CREATE_SESSION,
+  VIRTIO_CRYPTO_AKCIPHER_CREATE_SESSION,
   VIRTIO_CRYPTO_CIPHER_CREATE_SESSION,
   VIRTIO_CRYPTO_HASH_CREATE_SESSION,
   VIRTIO_CRYPTO_MAC_CREATE_SESSION,
   VIRTIO_CRYPTO_SERVICE_AEAD,
+  VIRTIO_CRYPTO_SERVICE_AKCIPHER,
   VIRTIO_CRYPTO_SERVICE_CIPHER,
   VIRTIO_CRYPTO_SERVICE_HASH,
   VIRTIO_CRYPTO_SERVICE_MAC,
@@ -20,6 +22,7 @@ export const CREATE_FLF: Readonly<Record<number, number>> = {
   [VIRTIO_CRYPTO_HASH_CREATE_SESSION]: 8,
   [VIRTIO_CRYPTO_MAC_CREATE_SESSION]: 16,
   [VIRTIO_CRYPTO_AEAD_CREATE_SESSION]: 24,
+  [VIRTIO_CRYPTO_AKCIPHER_CREATE_SESSION]: 56,
 };
 
 /** op_flf of virtio_crypto_destroy_session_flf with VIRTIO_CRYPTO_F_REVISION_1. */
@@ -31,6 +34,7 @@ export const SESSION_FLF: Readonly<Record<number, number>> = {
   [VIRTIO_CRYPTO_SERVICE_HASH]: 8,
   [VIRTIO_CRYPTO_SERVICE_MAC]: 8,
   [VIRTIO_CRYPTO_SERVICE_AEAD]: 24,
+  [VIRTIO_CRYPTO_SERVICE_AKCIPHER]: 8,
 };
 
 /** op_flf of stateless data requests, by service (the *_data_flf_stateless structures; CIPHER: sym_data_flf_stateless). */
@@ -39,6 +43,7 @@ export const STATELESS_FLF: Readonly<Record<number, number>> = {
   [VIRTIO_CRYPTO_SERVICE_HASH]: 16,
   [VIRTIO_CRYPTO_SERVICE_MAC]: 16,
   [VIRTIO_CRYPTO_SERVICE_AEAD]: 32,
+  [VIRTIO_CRYPTO_SERVICE_AKCIPHER]: 28,
 };
 
 /** Offset of op_type in sym_data_flf (session mode) and sym_data_flf_stateless. */

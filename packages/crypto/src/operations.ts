@@ -1,15 +1,21 @@
 /**
- * Data-queue requests (spec 5.9.7.3-5.9.7.6) of the CIPHER, HASH, MAC and AEAD services: in
+ * Data-queue requests (spec 5.9.7.3-5.9.7.7) of the CIPHER, HASH, MAC, AEAD and AKCIPHER services: in
  * session mode, in the layout without VIRTIO_CRYPTO_F_REVISION_1 (op_flf padded to 48 bytes) or
  * with it (op_flf as long as its structure), and in stateless mode (session parameters in the
  * request, VIRTIO_CRYPTO_F_<SERVICE>_STATELESS_MODE).
  */
 import type { ChainReader } from '@virtio/ring';
 import { SESSION_FLF, STATELESS_FLF, SYM_OP_TYPE_AT, SYM_OP_TYPE_AT_STATELESS } from './layout.js';
-import { maxCipherKeyLen, type CryptoServices, type Session } from './sessions.js';
+import { MAX_AKCIPHER_KEY, maxCipherKeyLen, type CryptoServices, type Session } from './sessions.js';
 import {
   VIRTIO_CRYPTO_AEAD_DECRYPT,
   VIRTIO_CRYPTO_AEAD_ENCRYPT,
+  VIRTIO_CRYPTO_AKCIPHER_DECRYPT,
+  VIRTIO_CRYPTO_AKCIPHER_ENCRYPT,
+  VIRTIO_CRYPTO_AKCIPHER_KEY_TYPE_PRIVATE,
+  VIRTIO_CRYPTO_AKCIPHER_KEY_TYPE_PUBLIC,
+  VIRTIO_CRYPTO_AKCIPHER_SIGN,
+  VIRTIO_CRYPTO_AKCIPHER_VERIFY,
   VIRTIO_CRYPTO_BADMSG,
   VIRTIO_CRYPTO_CIPHER_DECRYPT,
   VIRTIO_CRYPTO_CIPHER_ENCRYPT,
@@ -18,6 +24,7 @@ import {
   VIRTIO_CRYPTO_FLAG_SESSION_MODE,
   VIRTIO_CRYPTO_HASH,
   VIRTIO_CRYPTO_INVSESS,
+  VIRTIO_CRYPTO_KEY_REJECTED,
   VIRTIO_CRYPTO_MAC,
   VIRTIO_CRYPTO_NOTSUPP,
   VIRTIO_CRYPTO_OK,
@@ -25,6 +32,7 @@ import {
   VIRTIO_CRYPTO_OP_ENCRYPT,
   VIRTIO_CRYPTO_OP_HEADER_SIZE,
   VIRTIO_CRYPTO_SERVICE_AEAD,
+  VIRTIO_CRYPTO_SERVICE_AKCIPHER,
   VIRTIO_CRYPTO_SERVICE_CIPHER,
   VIRTIO_CRYPTO_SERVICE_HASH,
   VIRTIO_CRYPTO_SERVICE_MAC,
@@ -57,6 +65,10 @@ const SERVICE_OF: Readonly<Record<number, number>> = {
   [VIRTIO_CRYPTO_MAC]: VIRTIO_CRYPTO_SERVICE_MAC,
   [VIRTIO_CRYPTO_AEAD_ENCRYPT]: VIRTIO_CRYPTO_SERVICE_AEAD,
   [VIRTIO_CRYPTO_AEAD_DECRYPT]: VIRTIO_CRYPTO_SERVICE_AEAD,
+  [VIRTIO_CRYPTO_AKCIPHER_ENCRYPT]: VIRTIO_CRYPTO_SERVICE_AKCIPHER,
+  [VIRTIO_CRYPTO_AKCIPHER_DECRYPT]: VIRTIO_CRYPTO_SERVICE_AKCIPHER,
+  [VIRTIO_CRYPTO_AKCIPHER_SIGN]: VIRTIO_CRYPTO_SERVICE_AKCIPHER,
+  [VIRTIO_CRYPTO_AKCIPHER_VERIFY]: VIRTIO_CRYPTO_SERVICE_AKCIPHER,
 };
 
 const status = (s: number): Outcome => ({ status: s });
@@ -75,8 +87,12 @@ interface Params {
   readonly srcLen: number;
   /** CIPHER, AEAD: dst_data_len; HASH, MAC: hash_result_len. */
   readonly dstLen: number;
+  /** AEAD: aad_len; AKCIPHER VERIFY: the signed data's length (dst_data_len: it follows the signature in src_data). */
   readonly aadLen: number;
   readonly tagLen: number;
+  /** AKCIPHER stateless mode: key_type and the algorithm's parameters (virtio_crypto_rsa_session_para). */
+  readonly keyType?: number;
+  readonly para?: Uint8Array;
 }
 
 /**
@@ -125,6 +141,15 @@ export function parseDataRequest(r: ChainReader, writable: number, c: DataContex
     // Session: src_data_len, hash_result_len; stateless: algo, auth_key_len, src_data_len, hash_result_len.
     const o = stateless ? 2 : 0;
     p = { service, opcode, algo: u(0), keyLen: u(1), op: 0, ivLen: 0, srcLen: u(o), dstLen: u(o + 1), aadLen: 0, tagLen: 0 };
+  } else if (service === VIRTIO_CRYPTO_SERVICE_AKCIPHER) {
+    // Session: src_data_len, dst_data_len; stateless: sess_para (algo, key_type, key_len, 8 bytes
+    // of algorithm parameters), src_data_len, dst_data_len. VERIFY: src_data is the signature then
+    // the signed data (dst_data_len bytes), and dst_data is empty.
+    const o = stateless ? 5 : 0;
+    const [srcLen, dstLen] = [u(o), u(o + 1)];
+    const verify = opcode === VIRTIO_CRYPTO_AKCIPHER_VERIFY;
+    const para = stateless ? new Uint8Array(flf.buffer, 12, 8) : undefined;
+    p = { service, opcode, algo: u(0), keyLen: stateless ? u(2) : 0, op: 0, ivLen: 0, srcLen, dstLen: verify ? 0 : dstLen, aadLen: verify ? dstLen : 0, tagLen: 0, keyType: u(1), para };
   } else if (stateless) {
     // virtio_crypto_aead_data_flf_stateless: algo, key_len, op, iv_len, tag_len, aad_len, src_data_len, dst_data_len.
     p = { service, opcode, algo: u(0), keyLen: u(1), op: u(2), ivLen: u(3), tagLen: u(4), aadLen: u(5), srcLen: u(6), dstLen: u(7) };
@@ -139,6 +164,7 @@ function offered(s: CryptoServices, service: number): boolean {
   if (service === VIRTIO_CRYPTO_SERVICE_CIPHER) return s.cipher !== undefined;
   if (service === VIRTIO_CRYPTO_SERVICE_HASH) return s.hash !== undefined;
   if (service === VIRTIO_CRYPTO_SERVICE_MAC) return s.mac !== undefined;
+  if (service === VIRTIO_CRYPTO_SERVICE_AKCIPHER) return s.akcipher !== undefined;
   return s.aead !== undefined;
 }
 
@@ -159,6 +185,8 @@ function fits(p: Params, keyLen: number, resultLen: number, tagLen: number, read
       const outLen = isEncrypt(p.opcode) ? p.srcLen + tagLen : p.srcLen - tagLen;
       return p.tagLen === tagLen && outLen >= 0 && p.dstLen >= outLen;
     }
+    case VIRTIO_CRYPTO_SERVICE_AKCIPHER:
+      return true;
     default:
       return p.dstLen === resultLen;
   }
@@ -207,6 +235,18 @@ function runStateless(p: Params, r: ChainReader, writable: number, c: DataContex
       session = b.createMacSession(p.algo, key()).then((mac) => mac && { service: VIRTIO_CRYPTO_SERVICE_MAC, resultLen, mac });
       break;
     }
+    case VIRTIO_CRYPTO_SERVICE_AKCIPHER: {
+      const b = sv.akcipher!;
+      if (!b.akcipherAlgorithms.includes(p.algo)) return status(VIRTIO_CRYPTO_NOTSUPP);
+      if ((p.keyType !== VIRTIO_CRYPTO_AKCIPHER_KEY_TYPE_PUBLIC && p.keyType !== VIRTIO_CRYPTO_AKCIPHER_KEY_TYPE_PRIVATE) || p.keyLen > MAX_AKCIPHER_KEY) return err;
+      if (!fits(p, p.keyLen, 0, 0, r.remaining, writable, c.maxSize)) return err;
+      const para = new Uint8Array(44);
+      para.set(p.para ?? new Uint8Array(0));
+      session = b
+        .createAkcipherSession(p.algo, p.keyType === VIRTIO_CRYPTO_AKCIPHER_KEY_TYPE_PUBLIC ? 'public' : 'private', key(), para)
+        .then((akcipher) => akcipher && { service: VIRTIO_CRYPTO_SERVICE_AKCIPHER, akcipher });
+      break;
+    }
     default: {
       const b = sv.aead!;
       if (!b.aeadAlgorithms.includes(p.algo)) return status(VIRTIO_CRYPTO_NOTSUPP);
@@ -253,6 +293,18 @@ function perform(p: Params, s: Session, r: ChainReader | null, c: DataContext, v
       work = s.encrypt
         ? s.aead.encrypt(v.iv, v.aad, v.src).then((out) => (out.length === outLen ? ok(out) : err))
         : s.aead.decrypt(v.iv, v.aad, v.src).then((out) => (out === null ? status(VIRTIO_CRYPTO_BADMSG) : out.length === outLen ? ok(out) : err));
+      break;
+    }
+    case VIRTIO_CRYPTO_SERVICE_AKCIPHER: {
+      const a = s.akcipher;
+      if (p.opcode === VIRTIO_CRYPTO_AKCIPHER_VERIFY) {
+        // [crypto.dev.6] a signature that does not verify is KEY_REJECTED.
+        work = a.verify(v.src, v.aad).then((good) => status(good ? VIRTIO_CRYPTO_OK : VIRTIO_CRYPTO_KEY_REJECTED));
+      } else {
+        const run = p.opcode === VIRTIO_CRYPTO_AKCIPHER_ENCRYPT ? a.encrypt(v.src) : p.opcode === VIRTIO_CRYPTO_AKCIPHER_DECRYPT ? a.decrypt(v.src) : a.sign(v.src);
+        // The result may be shorter than dst_data; the used length tells the driver.
+        work = run.then((out) => (out.length <= p.dstLen ? ok(out) : err));
+      }
     }
   }
   return work.catch(() => err);

@@ -47,6 +47,28 @@ export const VIRTIO_CRYPTO_AEAD_GCM = 1;
 export const VIRTIO_CRYPTO_AEAD_CCM = 2;
 export const VIRTIO_CRYPTO_AEAD_CHACHA20_POLY1305 = 3;
 
+/** AKCIPHER algorithms (values and bit numbers of akcipher_algo). */
+export const VIRTIO_CRYPTO_NO_AKCIPHER = 0;
+export const VIRTIO_CRYPTO_AKCIPHER_RSA = 1;
+export const VIRTIO_CRYPTO_AKCIPHER_ECDSA = 2;
+/** key_type of an AKCIPHER session. */
+export const VIRTIO_CRYPTO_AKCIPHER_KEY_TYPE_PUBLIC = 1;
+export const VIRTIO_CRYPTO_AKCIPHER_KEY_TYPE_PRIVATE = 2;
+/** virtio_crypto_rsa_session_para.padding_algo. */
+export const VIRTIO_CRYPTO_RSA_RAW_PADDING = 0;
+export const VIRTIO_CRYPTO_RSA_PKCS1_PADDING = 1;
+/** virtio_crypto_rsa_session_para.hash_algo. */
+export const VIRTIO_CRYPTO_RSA_NO_HASH = 0;
+export const VIRTIO_CRYPTO_RSA_MD2 = 1;
+export const VIRTIO_CRYPTO_RSA_MD3 = 2;
+export const VIRTIO_CRYPTO_RSA_MD4 = 3;
+export const VIRTIO_CRYPTO_RSA_MD5 = 4;
+export const VIRTIO_CRYPTO_RSA_SHA1 = 5;
+export const VIRTIO_CRYPTO_RSA_SHA256 = 6;
+export const VIRTIO_CRYPTO_RSA_SHA384 = 7;
+export const VIRTIO_CRYPTO_RSA_SHA512 = 8;
+export const VIRTIO_CRYPTO_RSA_SHA224 = 9;
+
 /** Status of config `status`. */
 export const VIRTIO_CRYPTO_S_HW_READY = 1 << 0;
 
@@ -57,6 +79,7 @@ export const VIRTIO_CRYPTO_BADMSG = 2;
 export const VIRTIO_CRYPTO_NOTSUPP = 3;
 export const VIRTIO_CRYPTO_INVSESS = 4;
 export const VIRTIO_CRYPTO_NOSPC = 5;
+export const VIRTIO_CRYPTO_KEY_REJECTED = 6;
 
 export const VIRTIO_CRYPTO_OPCODE = (service: number, op: number): number => (service << 8) | op;
 /** controlq opcodes. */
@@ -97,3 +120,7 @@ export const VIRTIO_CRYPTO_HASH = VIRTIO_CRYPTO_OPCODE(VIRTIO_CRYPTO_SERVICE_HAS
 export const VIRTIO_CRYPTO_MAC = VIRTIO_CRYPTO_OPCODE(VIRTIO_CRYPTO_SERVICE_MAC, 0x00);
 export const VIRTIO_CRYPTO_AEAD_ENCRYPT = VIRTIO_CRYPTO_OPCODE(VIRTIO_CRYPTO_SERVICE_AEAD, 0x00);
 export const VIRTIO_CRYPTO_AEAD_DECRYPT = VIRTIO_CRYPTO_OPCODE(VIRTIO_CRYPTO_SERVICE_AEAD, 0x01);
+export const VIRTIO_CRYPTO_AKCIPHER_ENCRYPT = VIRTIO_CRYPTO_OPCODE(VIRTIO_CRYPTO_SERVICE_AKCIPHER, 0x00);
+export const VIRTIO_CRYPTO_AKCIPHER_DECRYPT = VIRTIO_CRYPTO_OPCODE(VIRTIO_CRYPTO_SERVICE_AKCIPHER, 0x01);
+export const VIRTIO_CRYPTO_AKCIPHER_SIGN = VIRTIO_CRYPTO_OPCODE(VIRTIO_CRYPTO_SERVICE_AKCIPHER, 0x02);
+export const VIRTIO_CRYPTO_AKCIPHER_VERIFY = VIRTIO_CRYPTO_OPCODE(VIRTIO_CRYPTO_SERVICE_AKCIPHER, 0x03);

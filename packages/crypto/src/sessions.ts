@@ -5,9 +5,12 @@
  */
 import type { ChainReader } from '@virtio/ring';
 import { CREATE_FLF } from './layout.js';
-import type { AeadBackend, AeadSession, CipherBackend, CipherSession, HashBackend, MacBackend, MacSession } from './backend.js';
+import type { AeadBackend, AeadSession, AkcipherBackend, AkcipherSession, CipherBackend, CipherSession, HashBackend, MacBackend, MacSession } from './backend.js';
 import {
   VIRTIO_CRYPTO_AEAD_CREATE_SESSION,
+  VIRTIO_CRYPTO_AKCIPHER_CREATE_SESSION,
+  VIRTIO_CRYPTO_AKCIPHER_KEY_TYPE_PRIVATE,
+  VIRTIO_CRYPTO_AKCIPHER_KEY_TYPE_PUBLIC,
   VIRTIO_CRYPTO_CIPHER_CREATE_SESSION,
   VIRTIO_CRYPTO_CTRLQ_OP_SPEC_HDR_LEGACY,
   VIRTIO_CRYPTO_ERR,
@@ -17,6 +20,7 @@ import {
   VIRTIO_CRYPTO_OP_DECRYPT,
   VIRTIO_CRYPTO_OP_ENCRYPT,
   VIRTIO_CRYPTO_SERVICE_AEAD,
+  VIRTIO_CRYPTO_SERVICE_AKCIPHER,
   VIRTIO_CRYPTO_SERVICE_CIPHER,
   VIRTIO_CRYPTO_SERVICE_HASH,
   VIRTIO_CRYPTO_SERVICE_MAC,
@@ -30,14 +34,19 @@ export interface CryptoServices {
   readonly hash?: HashBackend;
   readonly mac?: MacBackend;
   readonly aead?: AeadBackend;
+  readonly akcipher?: AkcipherBackend;
 }
+
+/** Largest AKCIPHER key this device takes, in bytes (a DER RSAPrivateKey of 8192 bits fits). */
+export const MAX_AKCIPHER_KEY = 8192;
 
 /** An open session, by service. */
 export type Session =
   | { readonly service: typeof VIRTIO_CRYPTO_SERVICE_CIPHER; readonly encrypt: boolean; readonly cipher: CipherSession }
   | { readonly service: typeof VIRTIO_CRYPTO_SERVICE_HASH; readonly algo: number; readonly resultLen: number }
   | { readonly service: typeof VIRTIO_CRYPTO_SERVICE_MAC; readonly resultLen: number; readonly mac: MacSession }
-  | { readonly service: typeof VIRTIO_CRYPTO_SERVICE_AEAD; readonly encrypt: boolean; readonly tagLen: number; readonly aead: AeadSession };
+  | { readonly service: typeof VIRTIO_CRYPTO_SERVICE_AEAD; readonly encrypt: boolean; readonly tagLen: number; readonly aead: AeadSession }
+  | { readonly service: typeof VIRTIO_CRYPTO_SERVICE_AKCIPHER; readonly akcipher: AkcipherSession };
 
 /** max_cipher_key_len: CIPHER and AEAD keys share it. */
 export function maxCipherKeyLen(s: CryptoServices): number {
@@ -103,6 +112,20 @@ export function parseCreateSession(opcode: number, r: ChainReader, services: Cry
       if (!isOp(op) || keyLen > keyMax || keyLen > r.remaining - (flfEnd - r.consumed)) return VIRTIO_CRYPTO_ERR;
       const encrypt = op === VIRTIO_CRYPTO_OP_ENCRYPT;
       return b.createAeadSession(algo, vlf(keyLen), tagLen).then((aead) => aead && { service: VIRTIO_CRYPTO_SERVICE_AEAD, encrypt, tagLen, aead });
+    }
+    case VIRTIO_CRYPTO_AKCIPHER_CREATE_SESSION: {
+      const b = services.akcipher;
+      // virtio_crypto_akcipher_create_session_flf: algo, key_type, key_len, algo_flf[44].
+      const algo = r.readU32();
+      const keyType = r.readU32();
+      const keyLen = r.readU32();
+      const para = r.readBytes(44);
+      if (!b || !b.akcipherAlgorithms.includes(algo)) return VIRTIO_CRYPTO_NOTSUPP;
+      if ((keyType !== VIRTIO_CRYPTO_AKCIPHER_KEY_TYPE_PUBLIC && keyType !== VIRTIO_CRYPTO_AKCIPHER_KEY_TYPE_PRIVATE) || keyLen > MAX_AKCIPHER_KEY || keyLen > r.remaining - (flfEnd - r.consumed)) {
+        return VIRTIO_CRYPTO_ERR;
+      }
+      const type = keyType === VIRTIO_CRYPTO_AKCIPHER_KEY_TYPE_PUBLIC ? 'public' : 'private';
+      return b.createAkcipherSession(algo, type, vlf(keyLen), para).then((akcipher) => akcipher && { service: VIRTIO_CRYPTO_SERVICE_AKCIPHER, akcipher });
     }
     default:
       return VIRTIO_CRYPTO_NOTSUPP;

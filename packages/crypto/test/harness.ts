@@ -6,6 +6,7 @@ import {
   CRYPTO_DRIVER_FEATURES,
   CryptoDevice,
   CryptoDriver,
+  RsaAkcipherBackend,
   WebCryptoAeadBackend,
   WebCryptoCipherBackend,
   WebCryptoHashBackend,
@@ -22,7 +23,7 @@ export const RING_MODES = [
 ] as const;
 
 /** Every service this package implements, on WebCrypto. */
-export const allServices = () => ({ backend: new WebCryptoCipherBackend(), hash: new WebCryptoHashBackend(), mac: new WebCryptoMacBackend(), aead: new WebCryptoAeadBackend() });
+export const allServices = () => ({ backend: new WebCryptoCipherBackend(), hash: new WebCryptoHashBackend(), mac: new WebCryptoMacBackend(), aead: new WebCryptoAeadBackend(), akcipher: new RsaAkcipherBackend() });
 
 /** Without VIRTIO_CRYPTO_F_REVISION_1 and the stateless modes: the original layouts. */
 export const LEGACY = featureMask(0, 1, 2, 3, 4, 5);

@@ -59,18 +59,19 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 describe('configuration', () => {
   it('[crypto.dev.1] crypto_services and the HASH, MAC and AEAD masks show what is implemented; max_auth_key_len with MAC', () => {
     const d = new CryptoDevice(allServices());
-    const services = (1 << VIRTIO_CRYPTO_SERVICE_CIPHER) | (1 << VIRTIO_CRYPTO_SERVICE_HASH) | (1 << VIRTIO_CRYPTO_SERVICE_MAC) | (1 << VIRTIO_CRYPTO_SERVICE_AEAD);
+    const services = (1 << VIRTIO_CRYPTO_SERVICE_CIPHER) | (1 << VIRTIO_CRYPTO_SERVICE_HASH) | (1 << VIRTIO_CRYPTO_SERVICE_MAC) | (1 << VIRTIO_CRYPTO_SERVICE_AEAD) | (1 << 4);
     expect(d.readConfig(O.crypto_services, 4)).toBe(services);
     expect(d.readConfig(O.hash_algo, 4)).toBe(SHA.reduce((m, [a]) => m | (1 << a), 0));
     expect(d.readConfig(O.mac_algo_l, 4)).toBe(HMAC.reduce((m, a) => m | (1 << a), 0));
     expect(d.readConfig(O.mac_algo_h, 4)).toBe(0);
     expect(d.readConfig(O.aead_algo, 4)).toBe(1 << VIRTIO_CRYPTO_AEAD_GCM);
+    expect(d.readConfig(O.akcipher_algo, 4)).toBe(1 << 1); // RSA
     expect(d.readConfig(O.max_auth_key_len, 4)).toBe(128);
     expect(d.readConfig(O.max_cipher_key_len, 4)).toBe(32);
     // A device with HASH alone: no other mask, no key lengths.
     const h = new CryptoDevice({ hash: allServices().hash });
     expect(h.readConfig(O.crypto_services, 4)).toBe(1 << VIRTIO_CRYPTO_SERVICE_HASH);
-    expect([O.cipher_algo_l, O.mac_algo_l, O.aead_algo, O.max_cipher_key_len, O.max_auth_key_len].map((o) => h.readConfig(o, 4))).toEqual([0, 0, 0, 0, 0]);
+    expect([O.cipher_algo_l, O.mac_algo_l, O.aead_algo, O.akcipher_algo, O.max_cipher_key_len, O.max_auth_key_len].map((o) => h.readConfig(o, 4))).toEqual([0, 0, 0, 0, 0, 0]);
   });
 
   it('[crypto.drv.2] the driver reads the masks of the services offered, and only those', () => {
@@ -79,8 +80,9 @@ describe('configuration', () => {
     expect(driver.config.macAlgos).toBe(BigInt(HMAC.reduce((m, a) => m | (1 << a), 0)));
     expect(driver.config.aeadAlgos).toBe(1 << VIRTIO_CRYPTO_AEAD_GCM);
     expect(driver.config.maxAuthKeyLen).toBe(128);
-    const only = rig({ backend: undefined, mac: undefined, aead: undefined });
-    expect(only.driver.config).toMatchObject({ cryptoServices: 1 << VIRTIO_CRYPTO_SERVICE_HASH, cipherAlgos: 0n, macAlgos: 0n, aeadAlgos: 0, maxCipherKeyLen: 0, maxAuthKeyLen: 0 });
+    expect(driver.config.akcipherAlgos).toBe(1 << 1);
+    const only = rig({ backend: undefined, mac: undefined, aead: undefined, akcipher: undefined });
+    expect(only.driver.config).toMatchObject({ cryptoServices: 1 << VIRTIO_CRYPTO_SERVICE_HASH, cipherAlgos: 0n, macAlgos: 0n, aeadAlgos: 0, akcipherAlgos: 0, maxCipherKeyLen: 0, maxAuthKeyLen: 0 });
   });
 });
 
