@@ -1,10 +1,13 @@
 // Alarms (spec 5.23.6.4): alarm control requests, expiration events, serving them with
 // VIRTIO_RTC_NOTIF_ALARM on the alarmq, alarms across device resets.
 import { describe, expect, it } from 'vitest';
+import { hasFeature } from '@virtio/core';
 import {
   FakeTimeSource,
   LeapSecondTable,
+  RtcDevice,
   RtcDriver,
+  VIRTIO_RTC_F_ALARM,
   VIRTIO_RTC_CLOCK_MONOTONIC,
   VIRTIO_RTC_CLOCK_TAI,
   VIRTIO_RTC_CLOCK_UTC,
@@ -52,6 +55,16 @@ function reinit(r: Rig, drvOpts: Partial<RtcDriverOptions> = {}): Rig {
 const setAlarmReq = (id: number, time: bigint, flags: number) => req(24, [[0, 2, VIRTIO_RTC_REQ_SET_ALARM], [8, 8, time], [16, 2, id], [18, 1, flags]]);
 
 describe('alarm control requests', () => {
+  it('[rtc.dev.1] VIRTIO_RTC_F_ALARM (and the alarmq) is offered exactly when some clock supports an alarm', () => {
+    const withAlarm = new RtcDevice({ clocks: CLOCKS });
+    expect(hasFeature(withAlarm.deviceFeatures, VIRTIO_RTC_F_ALARM)).toBe(true);
+    expect(withAlarm.numQueues).toBe(2);
+    const without = new RtcDevice({ clocks: [{ type: VIRTIO_RTC_CLOCK_TAI }, { type: VIRTIO_RTC_CLOCK_UTC }] });
+    expect(hasFeature(without.deviceFeatures, VIRTIO_RTC_F_ALARM)).toBe(false);
+    expect(without.numQueues).toBe(1);
+    expect(without.queueMaxSize(1)).toBe(0);
+  });
+
   it('[rtc.dev.59] with VIRTIO_RTC_F_ALARM the alarm messages work for the clocks with an alarm', async () => {
     const r = await started({ clocks: CLOCKS });
     expect(r.driver.alarmNegotiated).toBe(true);

@@ -196,13 +196,13 @@ describe('smeared UTC', () => {
 
   it('[rtc.dev.33] UTC_SLS slows the clock by 0.1% for a positive leap second', async () => {
     const r = await leapRig(1);
-    const f = await rate(r, SLS, taiAtUtc(M - 999n), 999n);
+    const f = await rate(r, SLS, taiAtUtc(M - 900n), 800n);
     expect(Math.abs(f - 0.999)).toBeLessThan(2e-6);
   });
 
   it('[rtc.dev.34] UTC_SLS speeds the clock up by 0.1% for a negative leap second', async () => {
     const r = await leapRig(-1);
-    const f = await rate(r, SLS, taiAtUtc(M - 999n), 997n);
+    const f = await rate(r, SLS, taiAtUtc(M - 900n), 800n);
     expect(Math.abs(f - 1.001)).toBeLessThan(2e-6);
   });
 
