@@ -37,8 +37,8 @@ export interface CryptoServices {
   readonly akcipher?: AkcipherBackend;
 }
 
-/** Largest AKCIPHER key this device takes, in bytes (a DER RSAPrivateKey of 8192 bits fits). */
-export const MAX_AKCIPHER_KEY = 8192;
+/** Largest AKCIPHER key this device takes, in bytes (a DER RSAPrivateKey of 4096 bits fits). */
+export const MAX_AKCIPHER_KEY = 4096;
 
 /** An open session, by service. */
 export type Session =

@@ -3,7 +3,8 @@
  * and PKCS#1 v1.5 (RFC 8017: RSAES-PKCS1-v1_5 encryption, EMSA-PKCS1-v1_5 signatures over a
  * digest the driver computed, with the DigestInfo of `hash_algo`, or none for
  * VIRTIO_CRYPTO_RSA_NO_HASH). WebCrypto has no raw RSA and signs messages, not digests, so it
- * cannot serve the spec's operations. Keys of 512 to 8192 bits. The arithmetic is not
+ * cannot serve the spec's operations. Keys of 512 to 4096 bits (Linux's RSA limit) with public
+ * exponents below 2^32, which bounds the work one request can cost. The arithmetic is not
  * constant-time: it suits testing and guests without side-channel adversaries on the host.
  */
 import type { AkcipherBackend, AkcipherSession } from '../backend.js';
@@ -190,7 +191,7 @@ export class RsaAkcipherBackend implements AkcipherBackend {
       k = { n, e, priv: { d, p, q, dp, dq, qinv } };
     }
     const bits = k.n.toString(2).length;
-    if (bits < 512 || bits > 8192 || k.e < 3n || k.e >= k.n) fail(`key of ${bits} bits`);
+    if (bits < 512 || bits > 4096 || k.e < 3n || k.e >= 2n ** 32n) fail(`key of ${bits} bits with exponent ${k.e}`);
     return new RsaSession(k, padding === VIRTIO_CRYPTO_RSA_PKCS1_PADDING, digest ?? DIGEST_INFO[VIRTIO_CRYPTO_RSA_NO_HASH], this.#random);
   }
 }
