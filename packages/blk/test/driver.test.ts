@@ -16,6 +16,7 @@ import {
   VIRTIO_BLK_F_DISCARD,
   VIRTIO_BLK_F_RO,
   VIRTIO_BLK_F_ZONED,
+  VIRTIO_BLK_S_IOERR,
   VIRTIO_BLK_S_OK,
   VIRTIO_BLK_T_DISCARD,
   VIRTIO_BLK_T_FLUSH,
@@ -111,6 +112,16 @@ describe('driver requirements', () => {
       expect([Number(dv.getBigUint64(0, true)), dv.getUint32(8, true), Number(dv.getBigUint64(16, true)), dv.getUint32(24, true)]).toEqual([1, 2, 9, 3]);
       expect([dv.getUint32(12, true), dv.getUint32(28, true)]).toEqual(r === wz ? [1, 1] : [0, 0]);
     }
+  });
+
+  it('[blk.drv.21] a multi-segment DISCARD or WRITE_ZEROES failing with IOERR is one failed request: no per-segment outcome, no retry of its segments', async () => {
+    // blk_size 4096: every segment must be 8-sector aligned; the second one is not.
+    const t = recorded({ blkSize: 4096 });
+    const ranges = [{ sector: 0, numSectors: 8 }, { sector: 3, numSectors: 8 }];
+    const before = t.rec.requests.length;
+    expect(await t.driver.discard(ranges)).toBe(VIRTIO_BLK_S_IOERR);
+    expect(await t.driver.writeZeroes(ranges, false)).toBe(VIRTIO_BLK_S_IOERR);
+    expect(t.rec.requests.slice(before).map((r) => r.type)).toEqual([VIRTIO_BLK_T_DISCARD, VIRTIO_BLK_T_WRITE_ZEROES]);
   });
 
   it('[blk.drv.16] [blk.drv.17] [blk.drv.18] never sends more segments than max_*_seg', async () => {
