@@ -65,14 +65,16 @@ try {
     ip('addr', 'add', `${config.hostAddress}/24`, 'dev', config.tap);
     ip('link', 'set', config.tap, 'up');
     const server = spawn(config.iperf3.executable, ['-s', '-B', config.hostAddress, '-p', String(config.iperfPort)], {
-      stdio: 'ignore',
+      stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, LD_LIBRARY_PATH: config.iperf3.libraryDirs.join(':') },
     });
+    let serverErr = '';
+    server.stderr.on('data', (d: Buffer) => (serverErr = (serverErr + d.toString('latin1')).slice(-1000)));
     try {
       const r = await boot(argv);
       const report = parseVmmtest(r.out);
       const tail = r.out.split('\n').filter((l) => !l.startsWith('VMMTEST ')).slice(-15).join('\n');
-      console.log(`BENCHIO ${JSON.stringify({ vmm, status: r.status, signal: r.signal, ms: r.ms, done: report.done, results: report.results, consoleTail: tail, stderrTail: r.err.trim().split('\n').slice(-5).join('\n') })}`);
+      console.log(`BENCHIO ${JSON.stringify({ vmm, status: r.status, signal: r.signal, ms: r.ms, done: report.done, results: report.results, consoleTail: tail, stderrTail: r.err.trim().split('\n').slice(-5).join('\n'), iperfServerStderr: serverErr.trim() })}`);
     } finally {
       server.kill();
       ip('link', 'del', config.tap);

@@ -62,6 +62,7 @@ interface Run {
   results: ReturnType<typeof parseVmmtest>['results'];
   consoleTail: string;
   stderrTail: string;
+  iperfServerStderr: string;
 }
 const runs: Run[] = r.stdout.split('\n').filter((l) => l.startsWith('BENCHIO ')).map((l) => JSON.parse(l.slice(8)) as Run);
 const figures: Record<string, IoFigures> = {};
@@ -74,7 +75,7 @@ for (const name of ['virtio-vmm', 'qemu']) {
   figures[name] = ioFigures(run.results);
   const errors = [...figures[name].errors, ...(run.done && run.status === 0 ? [] : [`exit status ${run.status ?? run.signal} after ${(run.ms / 1000).toFixed(0)} s${run.done ? '' : ', guest did not finish'}`])];
   for (const e of errors) console.log(`${name}: ${e}`);
-  if (errors.length > 0) console.log(`${name} console tail:\n${run.consoleTail}\n${name} stderr tail:\n${run.stderrTail}`);
+  if (errors.length > 0) console.log(`${name} console tail:\n${run.consoleTail}\n${name} stderr tail:\n${run.stderrTail}\niperf3 server stderr: ${run.iperfServerStderr}`);
   else console.log(`${name}: boot + all jobs ${(run.ms / 1000).toFixed(0)} s`);
 }
 if (runs.length === 0) console.log(r.stdout.slice(-3000), r.stderr.slice(-2000));
