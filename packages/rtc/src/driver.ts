@@ -5,7 +5,7 @@
  * of exactly the response's size; a response is decoded only when its status is VIRTIO_RTC_S_OK.
  */
 import {
-  DriverDevice,
+  type DriverDevice,
   featureMask,
   hasFeature,
   initializeDevice,
