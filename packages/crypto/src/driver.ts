@@ -356,6 +356,7 @@ export class CryptoDriver {
   #create(opcode: number, algo: number, flf: readonly number[], key: Uint8Array | readonly Segment[], session: DriverSession, opType?: number): Promise<{ status: number; sessionId: bigint }> {
     const inline = key instanceof Uint8Array ? key : new Uint8Array(0);
     const keySegs = key instanceof Uint8Array ? [] : key;
+    if (inline.length > this.#maxKey()) return Promise.reject(new RangeError(`crypto: key of ${inline.length} bytes exceeds this driver's ${this.#maxKey()}`));
     const m = this.memory;
     // op_flf: padded to 56 bytes without VIRTIO_CRYPTO_F_REVISION_1, its structure's length with it.
     const head = 16 + (this.revision1 ? CREATE_FLF[opcode] : VIRTIO_CRYPTO_CTRLQ_OP_SPEC_HDR_LEGACY);
