@@ -155,12 +155,9 @@ export class RtcDevice implements VirtioDevice {
       opts.timer ?? hostTimer,
       interval,
     );
-    const self = this;
     this.#target = {
       clocks: this.clocks,
-      get alarmNegotiated() {
-        return self.#alarmNegotiated;
-      },
+      alarmNegotiated: () => this.#alarmNegotiated,
       alarms: this.#alarms,
       read: (id) => this.#read(id),
       hasCounter: (hw) => this.#counters.has(hw),

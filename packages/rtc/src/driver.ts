@@ -133,7 +133,8 @@ export class RtcDriver {
   readonly #alarmBuffers: number;
   readonly #backlog: Pending[] = [];
   readonly #inFlight = new Set<Pending>();
-  readonly #alarmAddrs: number[] = [];
+  /** The alarmq buffers, one block, once {@link start} made them available. */
+  #alarmBlock: number | undefined;
   readonly #received: RtcAlarmNotification[] = [];
   #clocks: readonly RtcClockInfo[] = [];
   #closed: Error | undefined;
@@ -409,11 +410,11 @@ export class RtcDriver {
 
   #fillAlarmq(): void {
     const q = this.device.queues[VIRTIO_RTC_ALARMQ] as DriverQueue<number> | undefined;
-    if (!q || this.#alarmAddrs.length > 0) return;
+    if (!q || this.#alarmBlock !== undefined) return;
     const base = this.#allocator.alloc(this.#alarmBuffers * VIRTIO_RTC_NOTIF_ALARM_SIZE, 8);
+    this.#alarmBlock = base;
     for (let i = 0; i < this.#alarmBuffers; i++) {
       const addr = base + i * VIRTIO_RTC_NOTIF_ALARM_SIZE;
-      this.#alarmAddrs.push(addr);
       // [rtc.drv.11] room for a whole notification, all device-writable.
       q.add([], [{ addr, len: VIRTIO_RTC_NOTIF_ALARM_SIZE }], addr);
     }
@@ -451,8 +452,14 @@ export class RtcDriver {
 
   #close(err: Error): void {
     this.#closed = err;
+    // After DEVICE_NEEDS_RESET the device may still write the buffers: they are not reused then.
+    const release = !this.device.needsReset;
+    if (release && this.#alarmBlock !== undefined) {
+      this.#allocator.free(this.#alarmBlock);
+      this.#alarmBlock = undefined;
+    }
     for (const p of this.#inFlight) {
-      if (!this.device.needsReset) this.#allocator.free(p.addr);
+      if (release) this.#allocator.free(p.addr);
       p.reject(err);
     }
     this.#inFlight.clear();

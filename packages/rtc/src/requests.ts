@@ -34,8 +34,8 @@ import type { Alarms } from './alarms.js';
 /** What a request may use of the device. */
 export interface RtcRequestTarget {
   readonly clocks: readonly RtcClock[];
-  /** VIRTIO_RTC_F_ALARM was negotiated. */
-  readonly alarmNegotiated: boolean;
+  /** Whether VIRTIO_RTC_F_ALARM was negotiated. */
+  alarmNegotiated(): boolean;
   readonly alarms: Alarms;
   /** A clock reading in ns. @throws when the clock cannot be read (the request fails with EIO) */
   read(id: number): bigint;
@@ -87,7 +87,7 @@ function execute(t: RtcRequestTarget, req: DataView, readable: number, writable:
   const sizes = RTC_MESSAGE_SIZES.get(msgType);
   if (!sizes) throw new Fail(VIRTIO_RTC_S_EOPNOTSUPP);
   if (readable < sizes.request || writable < sizes.response) throw new Fail(VIRTIO_RTC_S_EINVAL);
-  if (isAlarmRequest(msgType) && !t.alarmNegotiated) throw new Fail(VIRTIO_RTC_S_ENODEV);
+  if (isAlarmRequest(msgType) && !t.alarmNegotiated()) throw new Fail(VIRTIO_RTC_S_ENODEV);
   // Reserved bytes (and flag bits) the driver must leave zero: EINVAL, after ENODEV/EOPNOTSUPP.
   let invalid = !zero(req, 2, VIRTIO_RTC_HEAD_SIZE);
   const clock = (at: number): number => {
@@ -121,7 +121,7 @@ function execute(t: RtcRequestTarget, req: DataView, readable: number, writable:
       const c = t.clocks[id];
       resp.setUint8(8, c.type);
       resp.setUint8(9, c.reportedSmearing);
-      resp.setUint8(10, t.alarmNegotiated && t.alarms.has(id) ? VIRTIO_RTC_FLAG_ALARM_CAP : 0);
+      resp.setUint8(10, t.alarmNegotiated() && t.alarms.has(id) ? VIRTIO_RTC_FLAG_ALARM_CAP : 0);
       break;
     }
     case VIRTIO_RTC_REQ_CROSS_CAP: {

@@ -275,6 +275,18 @@ describe('configuration', () => {
     expect(() => new LeapSecondTable({ leaps: [{ utc: 86_400 * 10, step: 1 }, { utc: 86_400 * 11, step: 1 }] })).toThrow(RangeError);
   });
 
+  it('UTC to TAI and back is the identity, except inside a positive leap second', () => {
+    for (const step of [1, -1] as const) {
+      const table = leapTable(step);
+      fc.assert(
+        fc.property(fc.bigInt({ min: taiAtUtc(M - 86_400n), max: taiAtUtc(M + 86_400n) }), (tai) => {
+          const inLeap = step === 1 && tai >= taiAtUtc(M) && tai < taiAtUtc(M) + NS;
+          return inLeap || table.utcToTai(table.taiToUtc(tai)) === tai;
+        }),
+      );
+    }
+  });
+
   it('the host time source reads the host clock as TAI through the leap table', async () => {
     const { HostTimeSource } = await import('../src/index.js');
     const src = new HostTimeSource({ leapSeconds: new LeapSecondTable({ taiMinusUtc: 37 }) });

@@ -74,3 +74,31 @@ describe.each(VARIANTS)('RTC round trip over $name', ({ features }) => {
     await expect(r.driver.read(0)).rejects.toBeInstanceOf(RtcDriverError);
   });
 });
+
+describe('device lifecycle', () => {
+  it('a suspended device takes no request; on resume it answers them, and owed notifications go out', async () => {
+    const r = await started({ clocks: CLOCKS });
+    const served = r.device.stats.requests;
+    r.device.suspend?.();
+    const p = r.driver.read(1);
+    const alarm = r.driver.setAlarm(0, 0n, true);
+    await settle();
+    expect(r.driver.pending).toBe(2);
+    expect(r.device.stats.requests).toBe(served);
+    r.device.resume?.();
+    expect(await done(p)).toBe(TAI_2026);
+    await alarm;
+    await settle();
+    expect(r.driver.takeAlarms().map((a) => a.clockId)).toEqual([0]);
+  });
+
+  it('a reset gives the alarmq buffers back to the allocator', async () => {
+    const r = await started({ clocks: CLOCKS });
+    const before = r.allocator.freeBytes;
+    await done(r.driver.read(0));
+    expect(r.allocator.freeBytes).toBe(before);
+    r.driver.reset();
+    // The alarmq buffers (8 notifications) are free again; the rings stay with the old queues.
+    expect(r.allocator.freeBytes).toBe(before + 8 * 16);
+  });
+});
