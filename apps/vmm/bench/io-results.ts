@@ -82,7 +82,7 @@ export function ioFigures(results: readonly CheckResult[]): IoFigures {
     else if (!r.ok) errors.push(`${name}: ${String(r.error)}`);
   }
   return {
-    fio: (fio?.fio !== undefined && fio.fio !== null && attempt('fio', () => parseFio(fio.fio))) || [],
+    fio: fio?.fio ? (attempt('fio', () => parseFio(fio.fio)) ?? []) : [],
     uploadBps: iperf?.upload ? attempt('iperf upload', () => parseIperf(iperf.upload)) : undefined,
     downloadBps: iperf?.download ? attempt('iperf download', () => parseIperf(iperf.download)) : undefined,
     errors,

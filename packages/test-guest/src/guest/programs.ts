@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as apt from '../debian/apt.js';
 import { cacheRoot } from '../debian/cache.js';
 import { fetchExtraPackages } from '../debian/extra.js';
@@ -71,7 +71,7 @@ export async function resolveDebianProgram(program: DebianProgram, opts: FetchOp
   if (JSON.stringify(needed) !== JSON.stringify(record[key] ?? [])) {
     const fresh = existsSync(recordPath) ? (JSON.parse(readFileSync(recordPath, 'utf8')) as Record<string, string[]>) : {};
     fresh[key] = needed;
-    mkdirSync(join(recordPath, '..'), { recursive: true });
+    mkdirSync(dirname(recordPath), { recursive: true });
     writeFileSync(`${recordPath}.${process.pid}`, JSON.stringify(fresh, null, 2));
     renameSync(`${recordPath}.${process.pid}`, recordPath);
   }
