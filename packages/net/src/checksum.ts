@@ -32,18 +32,25 @@ function folds(sum: number): number {
   return sum;
 }
 
+/** {@link verifyTransportChecksum}: the TCP / UDP checksum is right. */
+export const CHECKSUM_OK = 1;
+/** {@link verifyTransportChecksum}: nothing to verify (not TCP / UDP, a fragment, no UDP checksum, truncated). */
+export const CHECKSUM_UNKNOWN = 0;
+/** {@link verifyTransportChecksum}: the checksum does not match. */
+export const CHECKSUM_BAD = -1;
+
 /**
- * Whether a frame's TCP or UDP checksum over IPv4 or IPv6 (one VLAN tag, IPv6 hop-by-hop /
- * routing / destination options headers allowed) is present and correct: what
- * VIRTIO_NET_HDR_F_DATA_VALID promises. False for anything else, a UDP checksum of 0
- * included. Allocation-free.
+ * Verifies a frame's TCP or UDP checksum over IPv4 or IPv6 (one VLAN tag, IPv6 hop-by-hop /
+ * routing / destination options headers allowed): what VIRTIO_NET_HDR_F_DATA_VALID promises.
+ * Returns {@link CHECKSUM_OK}, {@link CHECKSUM_BAD}, or {@link CHECKSUM_UNKNOWN} for anything
+ * it cannot verify, a UDP checksum of 0 included. Allocation-free.
  */
-export function transportChecksumValid(f: Uint8Array): boolean {
-  if (f.length < 14) return false;
+export function verifyTransportChecksum(f: Uint8Array): number {
+  if (f.length < 14) return CHECKSUM_UNKNOWN;
   let l3 = 14;
   let type = (f[12] << 8) | f[13];
   if (type === 0x8100 || type === 0x88a8) {
-    if (f.length < 18) return false;
+    if (f.length < 18) return CHECKSUM_UNKNOWN;
     type = (f[16] << 8) | f[17];
     l3 = 18;
   }
@@ -52,37 +59,37 @@ export function transportChecksumValid(f: Uint8Array): boolean {
   let proto: number;
   let sum: number;
   if (type === 0x0800) {
-    if (l3 + 20 > f.length || f[l3] >> 4 !== 4) return false;
+    if (l3 + 20 > f.length || f[l3] >> 4 !== 4) return CHECKSUM_UNKNOWN;
     l4 = l3 + (f[l3] & 0xf) * 4;
     end = l3 + ((f[l3 + 2] << 8) | f[l3 + 3]);
     // Fragments carry no whole transport segment.
-    if (((f[l3 + 6] << 8) | f[l3 + 7]) & 0x3fff) return false;
+    if (((f[l3 + 6] << 8) | f[l3 + 7]) & 0x3fff) return CHECKSUM_UNKNOWN;
     proto = f[l3 + 9];
     sum = sum16(f, l3 + 12, l3 + 20, 0);
   } else if (type === 0x86dd) {
-    if (l3 + 40 > f.length || f[l3] >> 4 !== 6) return false;
+    if (l3 + 40 > f.length || f[l3] >> 4 !== 6) return CHECKSUM_UNKNOWN;
     end = l3 + 40 + ((f[l3 + 4] << 8) | f[l3 + 5]);
     proto = f[l3 + 6];
     l4 = l3 + 40;
     for (let n = 0; n < 8 && (proto === 0 || proto === 43 || proto === 60); n++) {
-      if (l4 + 8 > f.length) return false;
+      if (l4 + 8 > f.length) return CHECKSUM_UNKNOWN;
       proto = f[l4];
       l4 += (f[l4 + 1] + 1) * 8;
     }
     sum = sum16(f, l3 + 8, l3 + 40, 0);
   } else {
-    return false;
+    return CHECKSUM_UNKNOWN;
   }
-  if (end > f.length || l4 >= end) return false;
+  if (end > f.length || l4 >= end) return CHECKSUM_UNKNOWN;
   if (proto === 6) {
-    if (l4 + 20 > end) return false;
+    if (l4 + 20 > end) return CHECKSUM_UNKNOWN;
   } else if (proto === 17) {
-    if (l4 + 8 > end || (f[l4 + 6] | f[l4 + 7]) === 0) return false;
+    if (l4 + 8 > end || (f[l4 + 6] | f[l4 + 7]) === 0) return CHECKSUM_UNKNOWN;
   } else {
-    return false;
+    return CHECKSUM_UNKNOWN;
   }
   // Pseudo-header: addresses (summed above), protocol, transport length.
   const len = end - l4;
   sum += proto + (len & 0xffff) + (len >>> 16);
-  return folds(sum16(f, l4, end, sum)) === 0xffff;
+  return folds(sum16(f, l4, end, sum)) === 0xffff ? CHECKSUM_OK : CHECKSUM_BAD;
 }

@@ -35,7 +35,7 @@ export {
 export type { RssConfig, RssLimits } from './rss/encode.js';
 export type { CoalesceParams } from './coalesce/notifier.js';
 export { systemTimer, type CoalesceTimer } from './coalesce/timer.js';
-export { SUPPORTED_STATS_TYPES } from './stats/command.js';
+export { SUPPORTED_STATS_TYPES } from './stats/types.js';
 export type { StatsReply, StatsRequest } from './stats/decode.js';
 export { NetDriverError, type NetDriverErrorCode } from './errors.js';
 export { CallbackBackend, type CallbackBackendOptions } from './backends/callback.js';

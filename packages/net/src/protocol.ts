@@ -160,10 +160,22 @@ export const VIRTIO_NET_CTRL_STATS_GET = 1;
 
 // ---- Statistics types (spec 5.1.6.5.9): bits of types_bitmap, and the reply types. ----
 export const VIRTIO_NET_STATS_TYPE_RX_BASIC = 1n << 0n;
+export const VIRTIO_NET_STATS_TYPE_RX_CSUM = 1n << 1n;
+export const VIRTIO_NET_STATS_TYPE_RX_GSO = 1n << 2n;
+export const VIRTIO_NET_STATS_TYPE_RX_SPEED = 1n << 3n;
 export const VIRTIO_NET_STATS_TYPE_TX_BASIC = 1n << 16n;
+export const VIRTIO_NET_STATS_TYPE_TX_CSUM = 1n << 17n;
+export const VIRTIO_NET_STATS_TYPE_TX_GSO = 1n << 18n;
+export const VIRTIO_NET_STATS_TYPE_TX_SPEED = 1n << 19n;
 export const VIRTIO_NET_STATS_TYPE_CVQ = 1n << 32n;
 export const VIRTIO_NET_STATS_TYPE_REPLY_RX_BASIC = 0;
+export const VIRTIO_NET_STATS_TYPE_REPLY_RX_CSUM = 1;
+export const VIRTIO_NET_STATS_TYPE_REPLY_RX_GSO = 2;
+export const VIRTIO_NET_STATS_TYPE_REPLY_RX_SPEED = 3;
 export const VIRTIO_NET_STATS_TYPE_REPLY_TX_BASIC = 16;
+export const VIRTIO_NET_STATS_TYPE_REPLY_TX_CSUM = 17;
+export const VIRTIO_NET_STATS_TYPE_REPLY_TX_GSO = 18;
+export const VIRTIO_NET_STATS_TYPE_REPLY_TX_SPEED = 19;
 export const VIRTIO_NET_STATS_TYPE_REPLY_CVQ = 32;
 
 /** Ethernet MAC address length in bytes. */

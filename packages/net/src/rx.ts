@@ -8,7 +8,7 @@
 import type { ActivateContext } from '@virtio/core';
 import type { NetOffloads } from './backend.js';
 import type { DescriptorChain, DeviceQueue, GuestMemory, Segment } from '@virtio/ring';
-import { completeChecksum, transportChecksumValid } from './checksum.js';
+import { CHECKSUM_BAD, CHECKSUM_OK, CHECKSUM_UNKNOWN, completeChecksum, verifyTransportChecksum } from './checksum.js';
 import type { Notifier } from './coalesce/notifier.js';
 import type { NetConfig } from './config.js';
 import type { RxFilter } from './filter.js';
@@ -27,7 +27,19 @@ import {
   VLAN_HLEN,
 } from './protocol.js';
 import type { RxHash } from './rss/state.js';
-import { BYTES, DROPS, DROPS_DETAIL, PACKETS, type DeviceCounters } from './stats/counters.js';
+import {
+  BYTES,
+  DROPS,
+  DROPS_DETAIL,
+  PACKETS,
+  RX_CSUM_BAD,
+  RX_CSUM_NONE,
+  RX_CSUM_VALID,
+  RX_GSO_BYTES,
+  RX_GSO_PACKETS,
+  RX_NEEDS_CSUM,
+  type DeviceCounters,
+} from './stats/counters.js';
 import type { NetStats } from './stats/frames.js';
 
 /** Flow control towards the backend. */
@@ -84,6 +96,8 @@ export class RxPath {
   /** A hash is calculated per packet (VIRTIO_NET_F_RSS or VIRTIO_NET_F_HASH_REPORT). */
   readonly #hashing: boolean;
   readonly #checksumsValidated: boolean;
+  /** The frame being received claimed DATA_VALID with a wrong checksum (rx_csum_bad). */
+  #csumBad = false;
   readonly #pending: Pending[] = [];
   #pendingHead = 0;
   #paused = false;
@@ -167,6 +181,7 @@ export class RxPath {
       this.#hdrView.setUint16(H.hash_report, report, true);
     }
     const pair = this.#hash.rss ? this.#hash.select(report) : this.#steer(data);
+    if (this.#csumBad) this.#counters.add(this.#index[pair], RX_CSUM_BAD, 1);
     if (this.pendingFrames > 0) {
       this.#enqueue(pair, data);
     } else if (this.#deliver(pair, this.#hdr, data) === NO_BUFFERS) {
@@ -290,6 +305,7 @@ export class RxPath {
   #prepare(frame: Uint8Array, header: Uint8Array | null): Uint8Array | null {
     const h = this.#hdr;
     h.fill(0);
+    this.#csumBad = false;
     let gso = VIRTIO_NET_HDR_GSO_NONE;
     let data = frame;
     if (header !== null && header.length >= H.num_buffers) {
@@ -310,8 +326,10 @@ export class RxPath {
         flags &= ~VIRTIO_NET_HDR_F_NEEDS_CSUM;
       }
       // [net.dev.47]: DATA_VALID only for a checksum validated, here if the backend did not.
-      if (flags & VIRTIO_NET_HDR_F_DATA_VALID && !this.#checksumsValidated && (flags & VIRTIO_NET_HDR_F_NEEDS_CSUM || !transportChecksumValid(data))) {
-        flags &= ~VIRTIO_NET_HDR_F_DATA_VALID;
+      if (flags & VIRTIO_NET_HDR_F_DATA_VALID && !this.#checksumsValidated) {
+        const verdict = flags & VIRTIO_NET_HDR_F_NEEDS_CSUM ? CHECKSUM_UNKNOWN : verifyTransportChecksum(data);
+        if (verdict !== CHECKSUM_OK) flags &= ~VIRTIO_NET_HDR_F_DATA_VALID;
+        this.#csumBad = verdict === CHECKSUM_BAD;
       }
       // [net.dev.15-like hygiene, 45]: only the bits this device may set, RSC_INFO never.
       flags &= guest.csum ? VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID : 0;
@@ -397,7 +415,7 @@ export class RxPath {
     header[H.num_buffers + 1] = 0;
     this.#scatter(chain.writable, header, hdrSize, frame, 0, total);
     q.push(chain, total);
-    this.#done(pair, frame.length);
+    this.#done(pair, header, frame.length);
     return OK;
   }
 
@@ -446,19 +464,27 @@ export class RxPath {
         }
         held.splice(0, count);
         this.#heldBytes[pair] -= used;
-        this.#done(pair, frame.length);
+        this.#done(pair, header, frame.length);
         return OK;
       }
     }
     return NO_BUFFERS;
   }
 
-  #done(pair: number, bytes: number): void {
+  #done(pair: number, header: Uint8Array, bytes: number): void {
     this.#pushed[pair]++;
     this.#stats.rxFrames++;
     this.#stats.rxBytes += bytes;
-    this.#counters.add(this.#index[pair], PACKETS, 1);
-    this.#counters.add(this.#index[pair], BYTES, bytes);
+    const c = this.#counters;
+    const vq = this.#index[pair];
+    c.add(vq, PACKETS, 1);
+    c.add(vq, BYTES, bytes);
+    const flags = header[H.flags];
+    c.add(vq, flags & VIRTIO_NET_HDR_F_DATA_VALID ? RX_CSUM_VALID : flags & VIRTIO_NET_HDR_F_NEEDS_CSUM ? RX_NEEDS_CSUM : RX_CSUM_NONE, 1);
+    if (header[H.gso_type] !== VIRTIO_NET_HDR_GSO_NONE) {
+      c.add(vq, RX_GSO_PACKETS, 1);
+      c.add(vq, RX_GSO_BYTES, bytes);
+    }
   }
 
   /** Writes bytes [pos, pos+len) of header[0..hdrSize) ++ frame into `segments` from their start. */

@@ -12,7 +12,19 @@ import type { Notifier } from './coalesce/notifier.js';
 import { gsoAllowed } from './gso.js';
 import type { Negotiated } from './negotiated.js';
 import { NetHdrOffset as H, VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_NONE, VIRTIO_NET_HDR_SIZE } from './protocol.js';
-import { BYTES, DROPS, DROPS_DETAIL, PACKETS, type DeviceCounters } from './stats/counters.js';
+import {
+  BYTES,
+  DROPS,
+  DROPS_DETAIL,
+  PACKETS,
+  TX_CSUM_NONE,
+  TX_GSO_BYTES,
+  TX_GSO_PACKETS,
+  TX_GSO_SEGMENTS,
+  TX_GSO_SEGMENTS_BYTES,
+  TX_NEEDS_CSUM,
+  type DeviceCounters,
+} from './stats/counters.js';
 import type { NetStats } from './stats/frames.js';
 
 /** Largest frame accepted from the driver, in bytes (a 64 KiB GSO packet plus Ethernet and VLAN headers). */
@@ -103,8 +115,26 @@ export class TxPath {
     this.#backend.send(this.#backend.vnetHeader ? h : null, views);
     this.#stats.txFrames++;
     this.#stats.txBytes += frameLen;
-    this.#counters.add(index, PACKETS, 1);
-    this.#counters.add(index, BYTES, frameLen);
+    this.#count(index, h, frameLen);
+  }
+
+  /** Basic, checksum and GSO statistics of a sent frame. */
+  #count(index: number, h: Uint8Array, frameLen: number): void {
+    const c = this.#counters;
+    c.add(index, PACKETS, 1);
+    c.add(index, BYTES, frameLen);
+    c.add(index, h[H.flags] & VIRTIO_NET_HDR_F_NEEDS_CSUM ? TX_NEEDS_CSUM : TX_CSUM_NONE, 1);
+    if (h[H.gso_type] === VIRTIO_NET_HDR_GSO_NONE) return;
+    // The segments the backend will cut: gso_size payload bytes each behind hdr_len header bytes.
+    const v = this.#hdrView;
+    const hdrLen = Math.min(v.getUint16(H.hdr_len, true), frameLen);
+    const gsoSize = v.getUint16(H.gso_size, true);
+    const payload = frameLen - hdrLen;
+    const segments = gsoSize > 0 ? Math.max(1, Math.ceil(payload / gsoSize)) : 1;
+    c.add(index, TX_GSO_PACKETS, 1);
+    c.add(index, TX_GSO_BYTES, frameLen);
+    c.add(index, TX_GSO_SEGMENTS, segments);
+    c.add(index, TX_GSO_SEGMENTS_BYTES, payload + segments * hdrLen);
   }
 
   #malformed(index: number): void {

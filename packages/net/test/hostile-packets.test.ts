@@ -16,7 +16,7 @@ import {
   VIRTIO_NET_HASH_TYPE_ALL,
   VIRTIO_NET_OK,
 } from '../src/index.js';
-import { transportChecksumValid } from '../src/checksum.js';
+import { verifyTransportChecksum } from '../src/checksum.js';
 import { headersLength } from '../src/hdrlen.js';
 import { PacketHasher } from '../src/rss/packet-hash.js';
 import { VIRTIO_NET_HASH_TUNNEL_TYPE_ALL } from '../src/rss/tunnel.js';
@@ -54,7 +54,7 @@ describe('hostile packets', () => {
         expect(h.value >>> 0).toBe(h.value);
         const len = headersLength(f);
         expect(len >= 0 && len <= f.length).toBe(true);
-        expect(typeof transportChecksumValid(f)).toBe('boolean');
+        expect([-1, 0, 1]).toContain(verifyTransportChecksum(f));
       }),
       { numRuns: 2000 },
     );

@@ -210,7 +210,7 @@ function command(cls: number, cmd: number, data: Uint8Array, t: CtrlTarget): boo
     case VIRTIO_NET_CTRL_NOTF_COAL:
       return coalesceCommand(cmd, data, t, t.reply);
     case VIRTIO_NET_CTRL_STATS:
-      return neg.deviceStats && statsCommand(cmd, data, t.counters, t.reply);
+      return neg.deviceStats && statsCommand(cmd, data, neg, t.counters, t.reply);
     default:
       return false;
   }

@@ -12,8 +12,26 @@ export const INTERRUPTS = 3;
 export const DROPS = 4;
 /** rx_drop_overruns on a receiveq, tx_drop_malformed on a transmitq. */
 export const DROPS_DETAIL = 5;
-/** Counters of one receiveq or transmitq. */
-export const QUEUE_COUNTERS = 6;
+/** The basic counters of a queue. */
+export const BASIC_COUNTERS = 6;
+/** struct virtio_net_stats_rx_csum, in reply order. */
+export const RX_CSUM_VALID = 6;
+export const RX_NEEDS_CSUM = 7;
+export const RX_CSUM_NONE = 8;
+export const RX_CSUM_BAD = 9;
+/** struct virtio_net_stats_rx_gso, in reply order. */
+export const RX_GSO_PACKETS = 10;
+export const RX_GSO_BYTES = 11;
+/** struct virtio_net_stats_tx_csum, in reply order. */
+export const TX_CSUM_NONE = 6;
+export const TX_NEEDS_CSUM = 7;
+/** struct virtio_net_stats_tx_gso, in reply order. */
+export const TX_GSO_PACKETS = 8;
+export const TX_GSO_BYTES = 9;
+export const TX_GSO_SEGMENTS = 10;
+export const TX_GSO_SEGMENTS_BYTES = 11;
+/** Counters of one receiveq or transmitq (basic, checksum and GSO statistics). */
+export const QUEUE_COUNTERS = 14;
 /** Counters of the controlq (struct virtio_net_stats_cvq): command_num, ok_num. */
 export const CVQ_COMMANDS = 0;
 export const CVQ_OK = 1;

@@ -4,13 +4,9 @@
  * struct virtio_net_stats_reply_hdr.
  */
 import { NetDriverError } from '../errors.js';
-import {
-  VIRTIO_NET_STATS_TYPE_CVQ,
-  VIRTIO_NET_STATS_TYPE_RX_BASIC,
-  VIRTIO_NET_STATS_TYPE_TX_BASIC,
-} from '../protocol.js';
-import { CVQ_COUNTERS, QUEUE_COUNTERS } from './counters.js';
+import { VIRTIO_NET_STATS_TYPE_CVQ } from '../protocol.js';
 import { STATS_REPLY_HDR_SIZE, STATS_REQUEST_SIZE } from './command.js';
+import { STATS_TYPES } from './types.js';
 
 /** One statistics request: a virtqueue and VIRTIO_NET_STATS_TYPE_* bits. */
 export interface StatsRequest {
@@ -26,11 +22,7 @@ export interface StatsReply {
 }
 
 /** Reply sizes (header included) of the types this driver knows, by type bit. */
-const REPLY_SIZE = new Map<bigint, number>([
-  [VIRTIO_NET_STATS_TYPE_RX_BASIC, STATS_REPLY_HDR_SIZE + 8 * QUEUE_COUNTERS],
-  [VIRTIO_NET_STATS_TYPE_TX_BASIC, STATS_REPLY_HDR_SIZE + 8 * QUEUE_COUNTERS],
-  [VIRTIO_NET_STATS_TYPE_CVQ, STATS_REPLY_HDR_SIZE + 8 * CVQ_COUNTERS],
-]);
+const REPLY_SIZE = new Map<bigint, number>(STATS_TYPES.map((t) => [t.bit, STATS_REPLY_HDR_SIZE + 8 * t.count]));
 
 /** Types valid for a receiveq, a transmitq and the controlq. */
 const RX_TYPES = 0xffffn;
